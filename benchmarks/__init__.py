@@ -1,0 +1,1 @@
+"""Benchmarks of the three implementations on the MNIST and CIFAR-10 FC models (skeleton)."""

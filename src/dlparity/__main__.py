@@ -1,0 +1,3 @@
+from dlparity.cli import main
+
+raise SystemExit(main())

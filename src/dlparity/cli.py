@@ -1,0 +1,124 @@
+"""The ``dlparity`` console script: one command, several subcommands.
+
+    dlparity functions            list the SPEC.md catalogue and where each name lives
+    dlparity gradcheck            gradient-check the NumPy reference in float64, in place
+    dlparity conventions          where torch / Keras defaults diverge from the formulas
+    dlparity version              versions of dlparity, NumPy and (if installed) torch / TF
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+from dlparity import __version__
+from dlparity.catalogue import CATALOGUE
+
+IMPLEMENTATIONS = ("reference", "torch_impl", "tf_impl")
+
+
+def _cmd_functions(args: argparse.Namespace) -> int:
+    """Print the catalogue, one line per name, with its module and kind."""
+    kinds = set(args.kind or [])
+    width = max(len(e.name) for e in CATALOGUE)
+    print(f"{'name':<{width}}  {'module':<10}  kind")
+    for entry in CATALOGUE:
+        if kinds and entry.kind not in kinds:
+            continue
+        print(f"{entry.name:<{width}}  {entry.module:<10}  {entry.kind}")
+    return 0
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    """Print versions without importing a framework that is not installed."""
+    import numpy as np
+
+    print(f"dlparity {__version__}")
+    print(f"numpy {np.__version__}")
+    for dist, module in (("torch", "torch"), ("tensorflow", "tensorflow")):
+        if importlib.util.find_spec(module) is None:
+            print(f"{dist} not installed")
+        else:
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                print(f"{dist} {version(dist)}")
+            except PackageNotFoundError:
+                print(f"{dist} {version(dist + '-cpu')}")
+    return 0
+
+
+def _cmd_gradcheck(args: argparse.Namespace) -> int:
+    """Numerically gradient-check every reference backward on the registry's cases."""
+    from dlparity.selfcheck import gradcheck_reference
+
+    failures = gradcheck_reference(threshold=args.threshold, verbose=not args.quiet)
+    return 1 if failures else 0
+
+
+def _cmd_conventions(args: argparse.Namespace) -> int:
+    """Run stock torch / Keras objects with their DEFAULT settings against the reference
+    and print, per object, the relative error it produces (after 100 steps for optimizers)."""
+    from dlparity.parity_tests.__main__ import run_defaults
+
+    return run_defaults(args.framework)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlparity",
+        description=(
+            "dlparity: a framework-parity reference suite for deep learning. A NumPy "
+            "reference with hand-written, gradient-checked backward passes, the same "
+            "functions in PyTorch and TensorFlow, and the tests that hold them to it."
+        ),
+        epilog="Run 'dlparity <command> --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"dlparity {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+
+    p = sub.add_parser("functions", help="list every SPEC.md catalogue name, its module and kind",
+                       description=_cmd_functions.__doc__)
+    p.add_argument("--kind", action="append",
+                   help="only this kind (layer, loss, optimizer, ...); repeatable")
+    p.set_defaults(func=_cmd_functions)
+
+    p = sub.add_parser(
+        "gradcheck",
+        help="gradient-check the NumPy reference's backward passes in float64",
+        description=_cmd_gradcheck.__doc__
+        + " Prints one line per function and case with the relative error "
+        "(grad_check_distance) against central differences; exit 1 if any exceeds the threshold.",
+    )
+    p.add_argument("--threshold", type=float, default=1e-7,
+                   help="largest acceptable grad_check_distance (default 1e-7, the document's)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print failures only")
+    p.set_defaults(func=_cmd_gradcheck)
+
+    p = sub.add_parser(
+        "conventions",
+        help="measure where torch / Keras DEFAULTS diverge from the formulas",
+        description=_cmd_conventions.__doc__
+        + " The table is the one docs/conventions.md quotes. Same as "
+        "'python -m dlparity.parity_tests --defaults'.",
+    )
+    p.add_argument("--framework", choices=("torch", "tf"), action="append",
+                   help="only this framework (repeatable; default: every installed one)")
+    p.set_defaults(func=_cmd_conventions)
+
+    p = sub.add_parser("version", help="print versions of dlparity, NumPy, torch and TensorFlow",
+                       description=_cmd_version.__doc__)
+    p.set_defaults(func=_cmd_version)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The catalogue-wide sweep: completeness, no mutation, dtype, for every public function.
+
+Driven by the parity registry (``dlparity.parity_tests.registry``): one record per
+function with its input cases, so a new function gets these checks from its registry row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dlparity.reference as ref
+from dlparity.catalogue import CATALOGUE, NAMES
+from dlparity.parity_tests.registry import RECORDS, cast, make_args, run, uncovered_names
+
+CASES = [pytest.param(rec, case, id=f"{rec.name}-{case.name}")
+         for rec in RECORDS for case in rec.cases]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_catalogue_name_is_exported_by_reference(name: str) -> None:
+    assert hasattr(ref, name), f"dlparity.reference does not define SPEC name {name!r}"
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=lambda e: e.name)
+def test_catalogue_name_lives_in_its_module(entry) -> None:
+    module = __import__(f"dlparity.reference.{entry.module}", fromlist=[entry.name])
+    assert entry.name in module.__all__, f"{entry.name} missing from reference/{entry.module}.py"
+
+
+def test_registry_covers_every_catalogue_name() -> None:
+    assert uncovered_names() == []
+
+
+def _arrays(obj, path="args"):
+    """Every ndarray reachable in obj, with a path for the failure message."""
+    if isinstance(obj, np.ndarray):
+        yield path, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _arrays(v, f"{path}[{k!r}]")
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            yield from _arrays(v, f"{path}[{i}]")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("record", "case"), CASES)
+def test_no_input_is_mutated(record, case, dtype) -> None:
+    args = cast(make_args(record, case), np.dtype(dtype))
+    originals = [(path, arr, arr.copy()) for path, arr in _arrays(args)]
+    run(ref, record, case, args)
+    for path, arr, before in originals:
+        # State dicts (bn_param, config) may receive NEW arrays; the arrays passed in must
+        # keep their values (nan-aware equality: some inputs are extreme but none NaN).
+        np.testing.assert_array_equal(arr, before, err_msg=f"{record.name} mutated {path}")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("record", "case"), [c for c in CASES if c.values[0].protocol != "random"])
+def test_output_dtype_follows_input_dtype(record, case, dtype) -> None:
+    args = cast(make_args(record, case), np.dtype(dtype))
+    outputs = run(ref, record, case, args)
+    assert outputs, f"{record.name} returned nothing"
+    for key, value in outputs.items():
+        if isinstance(value, np.ndarray | np.generic) and np.asarray(value).dtype.kind == "f":
+            assert value.dtype == np.dtype(dtype), (
+                f"{record.name} ({case.name}): output {key} has dtype {value.dtype}, "
+                f"input dtype was {dtype}")
+
+
+@pytest.mark.parametrize(("record", "case"), CASES)
+def test_outputs_are_finite(record, case) -> None:
+    """Every registry case (logits near ±1000 included) gives finite float outputs,
+    except cross-entropy-like values that are +inf by definition (none in the registry)."""
+    outputs = run(ref, record, case, cast(make_args(record, case), np.float64))
+    for key, value in outputs.items():
+        arr = np.asarray(value)
+        if arr.dtype.kind == "f":
+            assert np.all(np.isfinite(arr)), f"{record.name} ({case.name}): {key} not finite"
