@@ -1,0 +1,505 @@
+"""ONE registry of op records: every catalogue function, how to call it, what to compare.
+
+A record says how to build inputs for a function (several named cases: shapes, ranks and
+the edge cases that bite: kinks at exactly 0, logits near ±1000, constant columns), which
+calling protocol it follows, and its known divergences per implementation with a reason.
+Tolerances live in ``tolerances.py``. ``run`` calls any implementation module on a case and
+returns its outputs as a flat ``{name: array}`` dict, so one helper compares any two
+implementations (the reference's own tests use the same records for the no-mutation and
+dtype sweep).
+
+Inputs are drawn in float64 from a generator seeded by (function, case), so every
+implementation sees the same numbers; ``cast`` then turns them into the dtype under test.
+"""
+
+from __future__ import annotations
+
+import copy
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from dlparity.catalogue import NAMES
+
+Args = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One set of inputs: ``make(rng)`` returns the positional arguments in float64."""
+
+    name: str
+    make: Callable[[np.random.Generator], Args]
+    smooth: bool = True  # False: inputs sit on a kink, where central differences do not apply
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    """How to call and compare one catalogue function.
+
+    protocol:
+      ``layer``     ``out, cache = f(*args)``; ``grads = backward(dout, cache)`` with a random dout
+      ``loss``      ``value, grad = f(*args)`` (grad w.r.t. the first argument)
+      ``value``     ``f(*args)``, any nesting of arrays / floats / tuples / lists
+      ``optimizer`` a trajectory: ``args = (w, [dw_1..dw_T], config, [lr_1..lr_T], clip_norm)``
+      ``random``    an initialiser: compared by statistics, not element by element
+      ``model``     ``FullyConnectedNet``: same weights loaded, ``loss(X, y)`` compared
+      ``solver``    ``Solver``: a short seeded training run, loss history compared
+    """
+
+    name: str
+    protocol: str
+    cases: tuple[Case, ...]
+    backward: str | None = None
+    grad_names: tuple[str, ...] = ()
+    state: Callable[[Args], dict[str, np.ndarray]] | None = None
+    divergences: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """The catalogue names this record exercises."""
+        return (self.name,) if self.backward is None else (self.name, self.backward)
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def seed_for(*parts: str) -> int:
+    """A stable seed from names (no global RNG; same under pytest-xdist)."""
+    return zlib.crc32("/".join(parts).encode())
+
+
+def cast(obj: Any, dtype: np.dtype | type) -> Any:
+    """A deep copy of ``obj`` with every floating array turned into ``dtype``."""
+    if isinstance(obj, np.ndarray):
+        return obj.astype(dtype) if obj.dtype.kind == "f" else obj.copy()
+    if isinstance(obj, dict):
+        return {k: cast(v, dtype) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [cast(v, dtype) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(cast(v, dtype) for v in obj)
+    return copy.deepcopy(obj)
+
+
+def _n(rng: np.random.Generator, *shape: int, scale: float = 1.0, loc: float = 0.0) -> np.ndarray:
+    return loc + scale * rng.standard_normal(shape)
+
+
+def _with_exact_zeros(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Put exact zeros (the kink of ReLU-like functions) at a quarter of the entries."""
+    x = x.copy()
+    x[rng.random(x.shape) < 0.25] = 0.0
+    return x
+
+
+def _labels(rng: np.random.Generator, n: int, c: int) -> np.ndarray:
+    return rng.integers(0, c, size=n)
+
+
+def _distribution(rng: np.random.Generator, *shape: int, zeros: bool = False) -> np.ndarray:
+    p = rng.random(shape) + 0.05
+    if zeros:
+        p[..., 0] = 0.0
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def _svm_scores_on_kinks(rng: np.random.Generator) -> Args:
+    """Scores where some margins x_ij - x_iy + 1 are exactly 0 (the hinge's kink)."""
+    y = _labels(rng, 5, 4)
+    x = np.round(_n(rng, 5, 4), 1)
+    x[np.arange(5), y] = 1.0
+    x[0, (y[0] + 1) % 4] = 0.0  # margin exactly 0
+    x[3, (y[3] + 2) % 4] = 0.0
+    return x, y
+
+
+def _bn_inputs(rng: np.random.Generator, n: int, d: int, mode: str, *,
+               constant_column: bool = False, unbiased: bool = False) -> Args:
+    x = _n(rng, n, d, scale=2.0, loc=0.5)  # not centred, not scaled
+    if constant_column:
+        x[:, 1] = 3.0
+    gamma = _n(rng, d, scale=0.5, loc=1.0)
+    beta = _n(rng, d)
+    bn_param: dict[str, Any] = {
+        "mode": mode, "eps": 1e-5, "momentum": 0.9,
+        "running_mean": _n(rng, d, scale=0.1), "running_var": 1.0 + rng.random(d),
+    }
+    if unbiased:
+        bn_param["running_var_unbiased"] = True
+    return x, gamma, beta, bn_param
+
+
+def _bn_state(args: Args) -> dict[str, np.ndarray]:
+    bn_param = args[-1]
+    return {"running_mean": bn_param["running_mean"], "running_var": bn_param["running_var"]}
+
+
+def _affine(rng: np.random.Generator, n: int, dims: tuple[int, ...], m: int) -> Args:
+    d = int(np.prod(dims))
+    return _n(rng, n, *dims), _n(rng, d, m, scale=d**-0.5), _n(rng, m)
+
+
+def _mask(rng: np.random.Generator, shape: tuple[int, ...], p: float) -> np.ndarray:
+    return rng.random(shape) >= p
+
+
+def _optimizer_case(name: str, shape: tuple[int, ...], steps: int, *, lr: float,
+                    schedule: bool = False, wide_range: bool = False,
+                    clip_norm: float | None = None,
+                    extra: dict[str, Any] | None = None) -> Case:
+    """A trajectory: gradients spanning magnitudes (down to 1e-6, where ε terms show), lr
+    optionally changing every step as a schedule would, gradients optionally clipped by
+    global norm before each step (through the implementation's clip_by_global_norm)."""
+
+    def make(rng: np.random.Generator) -> Args:
+        w = _n(rng, *shape)
+        scales = 10.0 ** rng.uniform(-6, 1, size=shape) if wide_range else 1.0
+        grads = [scales * _n(rng, *shape) for _ in range(steps)]
+        lrs = [lr * 0.98**k if schedule else lr for k in range(steps)]
+        config = {"learning_rate": lr, **(extra or {})}
+        return w, grads, config, lrs, clip_norm
+
+    return Case(name, make)
+
+
+def _optimizer(rule: str, lr: float, **extra: Any) -> OpRecord:
+    return OpRecord(rule, "optimizer", (
+        _optimizer_case("constant_lr", (4, 3), 20, lr=lr, extra=extra),
+        _optimizer_case("schedule_wide_grads_100_steps", (7,), 100, lr=lr, schedule=True,
+                        wide_range=True, extra=extra),
+        _optimizer_case("schedule_clipped_100_steps", (3, 2), 100, lr=lr, schedule=True,
+                        clip_norm=1.0, extra=extra),
+    ))
+
+
+def _sum_of_sines(a: np.ndarray) -> float:
+    return float(np.sum(np.sin(a) * np.arange(1, a.size + 1).reshape(a.shape)))
+
+
+def _cubes(a: np.ndarray) -> np.ndarray:
+    return a**3 - a
+
+
+# ----------------------------------------------------------------------------- records
+
+_ACT_CASES = (
+    Case("2d", lambda r: (_n(r, 4, 5),)),
+    Case("N1", lambda r: (_n(r, 1, 3),)),
+    Case("3d_kinks", lambda r: (_with_exact_zeros(_n(r, 2, 3, 4), r),), smooth=False),
+)
+
+RECORDS: tuple[OpRecord, ...] = (
+    # ---------------------------------------------------------------- layers
+    OpRecord("affine_forward", "layer", (
+        Case("2d", lambda r: _affine(r, 5, (7,), 4)),
+        Case("N1", lambda r: _affine(r, 1, (6,), 3)),
+        Case("4d_input", lambda r: _affine(r, 2, (3, 4, 5), 6)),
+    ), backward="affine_backward", grad_names=("dx", "dw", "db")),
+    OpRecord("relu_forward", "layer", _ACT_CASES, backward="relu_backward", grad_names=("dx",)),
+    OpRecord("leaky_relu_forward", "layer", (
+        Case("default_alpha_kinks", lambda r: (_with_exact_zeros(_n(r, 4, 5), r),), smooth=False),
+        Case("alpha_0.2", lambda r: (_with_exact_zeros(_n(r, 3, 4), r), 0.2), smooth=False),
+    ), backward="leaky_relu_backward", grad_names=("dx",)),
+    OpRecord("sigmoid_forward", "layer", _ACT_CASES + (
+        Case("extreme", lambda r: (np.array([[-1000.0, -30.0, 0.0, 30.0, 1000.0]]),)),
+    ), backward="sigmoid_backward", grad_names=("dx",)),
+    OpRecord("tanh_forward", "layer", _ACT_CASES + (
+        Case("extreme", lambda r: (np.array([[-1000.0, -5.0, 0.0, 5.0, 1000.0]]),)),
+    ), backward="tanh_backward", grad_names=("dx",)),
+    OpRecord("softmax_forward", "layer", (
+        Case("2d", lambda r: (_n(r, 4, 6, scale=3.0),)),
+        Case("1d", lambda r: (_n(r, 5),)),
+        Case("3d", lambda r: (_n(r, 2, 3, 4),)),
+        Case("logits_near_1000", lambda r: (_n(r, 3, 4) + np.array([[1000.0], [-1000.0], [0.0]]),)),
+    ), backward="softmax_backward", grad_names=("dx",)),
+    OpRecord("log_softmax_forward", "layer", (
+        Case("2d", lambda r: (_n(r, 4, 6, scale=3.0),)),
+        Case("1d", lambda r: (_n(r, 5),)),
+        Case("3d", lambda r: (_n(r, 2, 3, 4),)),
+        Case("logits_near_1000", lambda r: (_n(r, 3, 4) + np.array([[1000.0], [-1000.0], [0.0]]),)),
+    ), backward="log_softmax_backward", grad_names=("dx",)),
+    OpRecord("dropout_forward", "layer", (
+        Case("given_mask", lambda r: (_n(r, 4, 5), {"p": 0.3, "mode": "train",
+                                                     "mask": _mask(r, (4, 5), 0.3)})),
+        Case("given_01_mask_3d", lambda r: (_n(r, 2, 3, 4), {
+            "p": 0.5, "mask": _mask(r, (2, 3, 4), 0.5).astype(np.float64)})),
+        Case("seeded_mask", lambda r: (_n(r, 6, 5), {"p": 0.4, "mode": "train", "seed": 123})),
+        Case("p_0", lambda r: (_n(r, 3, 4), {"p": 0.0, "mode": "train", "seed": 1})),
+        Case("test_mode", lambda r: (_n(r, 3, 4), {"p": 0.6, "mode": "test"})),
+    ), backward="dropout_backward", grad_names=("dx",)),
+    OpRecord("batchnorm_forward", "layer", (
+        Case("train", lambda r: _bn_inputs(r, 8, 5, "train")),
+        Case("train_N2", lambda r: _bn_inputs(r, 2, 3, "train")),
+        Case("train_constant_column", lambda r: _bn_inputs(r, 6, 4, "train", constant_column=True)),
+        Case("train_unbiased_running_var", lambda r: _bn_inputs(r, 7, 3, "train", unbiased=True)),
+        Case("test", lambda r: _bn_inputs(r, 5, 4, "test")),
+    ), backward="batchnorm_backward", grad_names=("dx", "dgamma", "dbeta"), state=_bn_state),
+    OpRecord("affine_relu_forward", "layer", (
+        Case("2d", lambda r: _affine(r, 4, (6,), 5)),
+        Case("4d_input", lambda r: _affine(r, 2, (2, 3, 2), 4)),
+    ), backward="affine_relu_backward", grad_names=("dx", "dw", "db")),
+    OpRecord("affine_batchnorm_relu_forward", "layer", (
+        Case("train", lambda r: _affine(r, 6, (5,), 4) + _bn_inputs(r, 6, 4, "train")[1:]),
+        Case("test", lambda r: _affine(r, 3, (5,), 4) + _bn_inputs(r, 3, 4, "test")[1:]),
+    ), backward="affine_batchnorm_relu_backward",
+        grad_names=("dx", "dw", "db", "dgamma", "dbeta"), state=_bn_state),
+    # ---------------------------------------------------------------- losses
+    OpRecord("mse_loss", "loss", (
+        Case("1d", lambda r: (_n(r, 6), _n(r, 6))),
+        Case("2d", lambda r: (_n(r, 4, 3), _n(r, 4, 3))),
+        Case("N1", lambda r: (_n(r, 1, 2), _n(r, 1, 2))),
+    )),
+    OpRecord("softmax_loss", "loss", (
+        Case("2d", lambda r: (_n(r, 6, 5, scale=2.0), _labels(r, 6, 5))),
+        Case("N1", lambda r: (_n(r, 1, 3), np.array([2]))),
+        Case("logits_near_1000", lambda r: (
+            _n(r, 3, 4) + np.array([[1000.0], [-1000.0], [0.0]]), _labels(r, 3, 4))),
+    )),
+    OpRecord("nll_loss", "loss", (
+        Case("2d", lambda r: (np.log(_distribution(r, 5, 4)), _labels(r, 5, 4))),
+        Case("N1", lambda r: (np.log(_distribution(r, 1, 3)), np.array([0]))),
+    )),
+    OpRecord("sigmoid_cross_entropy_loss", "loss", (
+        Case("1d", lambda r: (_n(r, 6, scale=3.0), (r.random(6) < 0.5).astype(float))),
+        Case("2d_soft_targets", lambda r: (_n(r, 4, 3, scale=3.0), r.random((4, 3)))),
+        Case("extreme", lambda r: (np.array([[-1000.0, 1000.0], [30.0, -30.0]]),
+                                   np.array([[1.0, 0.0], [0.0, 1.0]]))),
+    )),
+    OpRecord("svm_loss", "loss", (
+        Case("2d", lambda r: (_n(r, 6, 5), _labels(r, 6, 5))),
+        Case("margins_exactly_0", _svm_scores_on_kinks, smooth=False),
+        Case("N1", lambda r: (_n(r, 1, 4), np.array([3]))),
+    )),
+    OpRecord("kl_div_loss", "loss", (
+        Case("2d", lambda r: (np.log(_distribution(r, 4, 5)), _distribution(r, 4, 5))),
+        Case("p_with_zeros", lambda r: (np.log(_distribution(r, 3, 4)),
+                                        _distribution(r, 3, 4, zeros=True))),
+    )),
+    OpRecord("l2_regularization", "loss", (
+        Case("2d", lambda r: (_n(r, 5, 4), 0.3)),
+        Case("1d", lambda r: (_n(r, 7), 1e-3)),
+    )),
+    OpRecord("l1_regularization", "loss", (
+        Case("2d_with_zeros", lambda r: (_with_exact_zeros(_n(r, 5, 4), r), 0.25), smooth=False),
+    )),
+    OpRecord("l0_norm", "value", (
+        Case("with_zeros", lambda r: (_with_exact_zeros(_n(r, 6, 5), r),)),
+    )),
+    # ---------------------------------------------------------------- information
+    OpRecord("entropy", "value", (
+        Case("1d", lambda r: (_distribution(r, 5),)),
+        Case("2d_with_zeros", lambda r: (_distribution(r, 3, 4, zeros=True),)),
+    )),
+    OpRecord("cross_entropy", "value", (
+        Case("1d", lambda r: (_distribution(r, 5), _distribution(r, 5))),
+        Case("2d_p_zeros", lambda r: (_distribution(r, 3, 4, zeros=True), _distribution(r, 3, 4))),
+    )),
+    OpRecord("kl_divergence", "value", (
+        Case("1d", lambda r: (_distribution(r, 5), _distribution(r, 5))),
+        Case("2d_p_zeros", lambda r: (_distribution(r, 3, 4, zeros=True), _distribution(r, 3, 4))),
+    )),
+    # ---------------------------------------------------------------- optimizers
+    _optimizer("sgd", 0.1),
+    _optimizer("sgd_momentum", 0.05, momentum=0.9),
+    _optimizer("nesterov_momentum", 0.05, momentum=0.9),
+    _optimizer("adagrad", 0.1),
+    _optimizer("rmsprop", 0.01),
+    _optimizer("adam", 0.01),
+    OpRecord("adam", "optimizer", (
+        _optimizer_case("no_bias_correction", (5,), 100, lr=0.01, schedule=True,
+                        wide_range=True, extra={"bias_correction": False}),
+    )),
+    OpRecord("clip_by_global_norm", "value", (
+        Case("above_clip", lambda r: ([_n(r, 3, 4), _n(r, 5)], 1.0)),
+        Case("below_clip", lambda r: ([_n(r, 3, 4, scale=0.01), _n(r, 5, scale=0.01)], 1.0)),
+        Case("single_array", lambda r: ((_n(r, 6, scale=3.0),), 2.5)),
+    )),
+    # ---------------------------------------------------------------- schedules
+    OpRecord("time_based_decay", "value", (
+        Case("epochs", lambda r: (0.1, 0.5, 7)),
+        Case("epoch_0", lambda r: (0.3, 0.01, 0)),
+    )),
+    OpRecord("exponential_decay", "value", (
+        Case("default_base", lambda r: (0.1, 12)),
+        Case("base_0.5", lambda r: (0.2, 3, 0.5)),
+    )),
+    OpRecord("inverse_sqrt_decay", "value", (
+        Case("epoch_9", lambda r: (0.1, 9, 2.0)),
+    )),
+    OpRecord("step_decay", "value", (
+        Case("before_start", lambda r: (0.1, 9_999, 0.95, 10_000, 20_000)),
+        Case("last_step_before_first_decay", lambda r: (0.1, 29_999, 0.95, 10_000, 20_000)),
+        Case("first_decay", lambda r: (0.1, 30_000, 0.95, 10_000, 20_000)),
+        Case("third_decay", lambda r: (0.1, 75_000, 0.95, 10_000, 20_000)),
+    )),
+    # ---------------------------------------------------------------- initialisers
+    OpRecord("he_normal", "random", (
+        Case("2d", lambda r: ((400, 300), r)),
+    )),
+    OpRecord("xavier_normal", "random", (
+        Case("fan_in", lambda r: ((400, 300), r)),
+        Case("fan_avg", lambda r: ((400, 300), r, "fan_avg")),
+    )),
+    OpRecord("truncated_normal", "random", (
+        Case("std_0.1", lambda r: ((300, 400), r, 0.1)),
+        Case("mean_2", lambda r: ((50_000,), r, 1.0, 2.0)),
+    )),
+    # ---------------------------------------------------------------- preprocessing
+    OpRecord("normalize_features", "value", (
+        Case("train_val_test", lambda r: (_n(r, 20, 3, scale=5.0, loc=10.0),
+                                          _n(r, 6, 3, scale=5.0, loc=10.0),
+                                          _n(r, 4, 3, scale=5.0, loc=10.0))),
+        Case("constant_column", lambda r: (np.column_stack([_n(r, 10), np.full(10, 4.0)]),)),
+    )),
+    OpRecord("running_mean_update", "value", (
+        Case("vector", lambda r: (_n(r, 5), _n(r, 5, loc=3.0), 0.1)),
+    )),
+    OpRecord("covariance", "value", (
+        Case("samples", lambda r: (_n(r, 30, 4, scale=3.0, loc=2.0),)),
+        Case("worked_example", lambda r: (np.array([[10.0, 20.0], [32.0, 52.0]]),)),
+    )),
+    OpRecord("whiten", "value", (
+        Case("correlated", lambda r: (_n(r, 40, 3) @ np.array([[2.0, 0.5, 0.0],
+                                                              [0.0, 1.0, 0.3],
+                                                              [0.0, 0.0, 0.5]]) + 4.0,)),
+    ), divergences={}),
+    # ---------------------------------------------------------------- gradient checking
+    OpRecord("eval_numerical_gradient", "value", (
+        Case("sum_of_sines", lambda r: (_sum_of_sines, _n(r, 3, 2))),
+    )),
+    OpRecord("eval_numerical_gradient_array", "value", (
+        Case("cubes", lambda r: (_cubes, _n(r, 4), _n(r, 4))),
+    )),
+    OpRecord("rel_error", "value", (
+        Case("arrays", lambda r: (_n(r, 4, 3), _n(r, 4, 3))),
+    )),
+    OpRecord("grad_check_distance", "value", (
+        Case("arrays", lambda r: (_n(r, 5), _n(r, 5))),
+        Case("both_zero", lambda r: (np.zeros(3), np.zeros(3))),
+    )),
+    # ---------------------------------------------------------------- models
+    OpRecord("FullyConnectedNet", "model", (
+        Case("relu_l2", lambda r: (dict(hidden_dims=[7, 5], input_dim=6, num_classes=4,
+                                        reg=0.1), _n(r, 5, 6), _labels(r, 5, 4))),
+        Case("batchnorm_dropout", lambda r: (dict(hidden_dims=[6, 5], input_dim=4, num_classes=3,
+                                                  reg=0.05, dropout=0.25,
+                                                  normalization="batchnorm", seed=7),
+                                             _n(r, 8, 4, loc=1.0), _labels(r, 8, 3))),
+    )),
+    OpRecord("Solver", "solver", (
+        Case("sgd_momentum_two_epochs", lambda r: (
+            dict(hidden_dims=[8], input_dim=5, num_classes=3, reg=0.01, seed=3),
+            {"X_train": _n(r, 40, 5), "y_train": _labels(r, 40, 3),
+             "X_val": _n(r, 10, 5), "y_val": _labels(r, 10, 3)},
+            dict(update_rule="sgd_momentum", optim_config={"learning_rate": 0.05},
+                 lr_decay=0.9, batch_size=10, num_epochs=2, seed=11, verbose=False))),
+    )),
+)
+
+BY_FUNCTION: dict[str, list[OpRecord]] = {}
+for _record in RECORDS:
+    for _fn in _record.functions:
+        BY_FUNCTION.setdefault(_fn, []).append(_record)
+
+
+def uncovered_names() -> list[str]:
+    """Catalogue names that no record exercises (must stay empty)."""
+    return [n for n in NAMES if n not in BY_FUNCTION]
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def make_args(record: OpRecord, case: Case) -> Args:
+    """The case's float64 inputs, drawn from a generator seeded by the record and case."""
+    return case.make(np.random.default_rng(seed_for(record.name, case.name)))
+
+
+def upstream_gradient(record: OpRecord, case: Case, out: np.ndarray) -> np.ndarray:
+    """A random (never all-ones) upstream gradient shaped like ``out``, float64."""
+    rng = np.random.default_rng(seed_for(record.name, case.name, "dout"))
+    return rng.standard_normal(np.shape(out))
+
+
+def flatten(result: Any, prefix: str = "out") -> dict[str, Any]:
+    """Name every leaf of a nested tuple/list result: out, out0, out0.1, ..."""
+    if isinstance(result, tuple | list):
+        flat: dict[str, Any] = {}
+        for i, item in enumerate(result):
+            flat.update(flatten(item, f"{prefix}{i}" if prefix == "out" else f"{prefix}.{i}"))
+        return flat
+    return {prefix: result}
+
+
+def run(impl: ModuleType, record: OpRecord, case: Case, args: Args,
+        dout_dtype: np.dtype | type | None = None) -> dict[str, Any]:
+    """Call ``impl``'s function(s) for ``record`` on ``args``; return named outputs.
+
+    ``args`` are used as given (callers pass a fresh ``cast`` copy per implementation).
+    """
+    fn = getattr(impl, record.name)
+    if record.protocol == "layer":
+        out, cache = fn(*args)
+        dout = upstream_gradient(record, case, out)
+        dout = dout.astype(dout_dtype or np.asarray(out).dtype)
+        grads = getattr(impl, record.backward)(dout, cache)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(record.grad_names):
+            raise TypeError(f"{record.backward} returned {len(grads)} gradients, expected "
+                            f"{len(record.grad_names)} {record.grad_names}")
+        outputs = {"out": out, **dict(zip(record.grad_names, grads, strict=True))}
+        if record.state is not None:
+            outputs.update({f"bn_param[{k!r}]": v for k, v in record.state(args).items()})
+        return outputs
+    if record.protocol == "loss":
+        value, grad = fn(*args)
+        return {"loss": value, "grad": grad}
+    if record.protocol in ("value", "random"):
+        return flatten(fn(*args))
+    if record.protocol == "optimizer":
+        w, grads, config, lrs, clip_norm = args
+        trajectory = []
+        for dw, lr in zip(grads, lrs, strict=True):
+            if clip_norm is not None:
+                (dw,), _ = impl.clip_by_global_norm([dw], clip_norm)
+            config["learning_rate"] = lr
+            w, config = fn(w, dw, config)
+            trajectory.append(w)
+        return {"w_trajectory": np.stack(trajectory)}
+    if record.protocol == "model":
+        kwargs, X, y = args
+        model = fn(**kwargs, dtype=X.dtype)
+        model.params.update(reference_params(record, case, model.params, X.dtype))
+        loss, grads = model.loss(X, y)
+        scores = model.loss(X)
+        return {"loss": loss, "scores": scores, **{f"d{k}": g for k, g in sorted(grads.items())}}
+    if record.protocol == "solver":
+        model_kwargs, data, solver_kwargs = args
+        dtype = data["X_train"].dtype
+        model = impl.FullyConnectedNet(**model_kwargs, dtype=dtype)
+        model.params.update(reference_params(record, case, model.params, dtype))
+        solver = fn(model, data, **solver_kwargs)
+        solver.train()
+        return {"loss_history": np.asarray(solver.loss_history, dtype=dtype),
+                **{k: v for k, v in sorted(model.params.items())}}
+    raise ValueError(f"run: no runner for protocol {record.protocol!r}")
+
+
+def reference_params(record: OpRecord, case: Case, params: Mapping[str, np.ndarray],
+                     dtype: np.dtype | type) -> dict[str, np.ndarray]:
+    """Deterministic weights with the shapes of ``params`` (same for every implementation)."""
+    rng = np.random.default_rng(seed_for(record.name, case.name, "params"))
+    out = {}
+    for key in sorted(params):
+        shape = np.shape(params[key])
+        if key.startswith("gamma"):
+            out[key] = (1.0 + 0.1 * rng.standard_normal(shape)).astype(dtype)
+        else:
+            out[key] = (0.5 * rng.standard_normal(shape)).astype(dtype)
+    return out
