@@ -2,11 +2,13 @@
 
 Organised by kind -- ``layers``, ``losses``, ``info``, ``optim`` (with
 ``clip_by_global_norm``), ``schedules``, ``init``, ``preprocess``, ``gradcheck``,
-``models``, ``solver`` and ``presets`` -- and every catalogue name is re-exported here::
+``models``, ``solver`` and ``presets`` -- and every catalogue name is re-exported here
+(``presets`` and ``models.RegressionNet`` are reached through their modules)::
 
     from dlparity.reference import affine_forward, adam
 """
 
+from . import presets  # noqa: F401  (the documents' models as data; not catalogue names)
 from .gradcheck import *  # noqa: F403
 from .info import *  # noqa: F403
 from .init import *  # noqa: F403
