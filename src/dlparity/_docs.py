@@ -1,0 +1,69 @@
+"""Generated parts of the docs pages, and the check that keeps them true.
+
+``python -m dlparity._docs`` rewrites the generated blocks in ``docs/*.md``;
+``tests/test_docs.py`` fails when a page and its generator disagree.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from dlparity.catalogue import CATALOGUE, MODULES
+
+
+def _plain_signature(obj: object) -> str:
+    """``name(a, b, c=1)``: parameter names and defaults, without annotations."""
+    sig = inspect.signature(obj)
+    params = [p.replace(annotation=inspect.Parameter.empty) for p in sig.parameters.values()]
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+
+
+def api_signatures() -> str:
+    """Every catalogue name with the reference's signature, one table per module."""
+    import dlparity.reference as ref
+
+    out: list[str] = []
+    for mod in MODULES:
+        out += [f"### `{mod}`", "", "| name | signature |", "|---|---|"]
+        out += [f"| `{e.name}` | `{e.name}{_plain_signature(getattr(ref, e.name))}` |"
+                for e in CATALOGUE if e.module == mod]
+        out.append("")
+    return "\n".join(out).strip()
+
+
+GENERATED: dict[str, dict[str, Callable[[], str]]] = {
+    "api.md": {"signatures": api_signatures},
+}
+
+
+def _block(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(<!-- {name}:begin[^\n]*-->\n)(.*?)\n?(<!-- {name}:end -->)", re.S)
+
+
+def render(page: str, text: str) -> str:
+    """``text`` with every generated block of ``page`` replaced by its generator's output."""
+    for name, generate in GENERATED[page].items():
+        pattern = _block(name)
+        if not pattern.search(text):
+            raise ValueError(f"docs/{page}: no '<!-- {name}:begin -->' block")
+        text = pattern.sub(lambda m, g=generate: m.group(1) + g() + "\n" + m.group(3), text)
+    return text
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"  # the checkout's docs/ (editable installs)
+
+
+def main(docs: Path = DOCS) -> int:
+    for page in GENERATED:
+        path = docs / page
+        path.write_text(render(page, path.read_text()))
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
