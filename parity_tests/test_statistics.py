@@ -1,0 +1,59 @@
+"""Random functions: initialisers draw from each framework's own RNG, so they are held to
+the reference by the statistics of a large draw, not element by element."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dlparity.reference as ref
+from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, device_skip_reason, load, on_device
+from dlparity.parity_tests.registry import RECORDS, cast, make_args
+
+# Five standard errors: a false alarm about once in 1.7 million draws; a wrong variance
+# convention (e.g. 1/fan_in for 2/fan_in, 41 % in std) is hundreds of standard errors off.
+Z = 5.0
+
+
+def _params():
+    for record in RECORDS:
+        if record.protocol != "random":
+            continue
+        for case in record.cases:
+            for impl in FRAMEWORKS:
+                for device in DEVICES:
+                    yield pytest.param(record, case, impl, device,
+                                       id=f"{record.name}-{case.name}-{impl}-float64-{device}")
+
+
+@pytest.mark.parametrize(("record", "case", "impl_name", "device"), list(_params()))
+def test_initialiser_statistics_match_reference(record, case, impl_name, device) -> None:
+    reason = device_skip_reason(impl_name, device)
+    if reason:
+        pytest.skip(f"{device}: {reason}")
+    pytest.importorskip(FRAMEWORKS[impl_name])
+    impl = load(impl_name)
+    args = make_args(record, case)
+    with on_device(impl, device):
+        got = getattr(impl, record.name)(*cast(args, np.float64))
+    want = getattr(ref, record.name)(*cast(args, np.float64))
+    where = f"{record.name} [{case.name}] {impl_name} {device}"
+    assert isinstance(got, np.ndarray), f"{where}: returned {type(got).__name__}, not ndarray"
+    assert got.shape == want.shape, f"{where}: shape {got.shape}, expected {want.shape}"
+    assert got.dtype == want.dtype, f"{where}: dtype {got.dtype}, expected {want.dtype}"
+    assert np.all(np.isfinite(got)), f"{where}: non-finite values"
+    n = got.size
+    se_mean = np.sqrt(got.var() / n + want.var() / n)
+    assert abs(got.mean() - want.mean()) <= Z * se_mean, (
+        f"{where}: mean {got.mean():.5g}, reference {want.mean():.5g} (> {Z} standard errors)")
+    # std of a sample std ≈ σ/√(2n) (normal-ish data); two samples.
+    se_std = want.std() * np.sqrt(1.0 / n)
+    assert abs(got.std() - want.std()) <= Z * se_std, (
+        f"{where}: std {got.std():.5g}, reference {want.std():.5g} (> {Z} standard errors)")
+    # Truncation: where the reference is bounded (a truncated normal reaches ~2.3 sample
+    # stds; an untruncated one ~4.4 at this size), the framework must respect the bound.
+    spread = np.abs(want - want.mean()).max()
+    if spread < 3 * want.std():
+        assert np.abs(got - got.mean()).max() <= spread * 1.05, (
+            f"{where}: values reach {np.abs(got - got.mean()).max():.4g} from the mean, "
+            f"the reference's reach {spread:.4g} (truncation differs)")
