@@ -12,7 +12,7 @@ from dlparity import _docs
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("page", sorted(_docs.GENERATED))
+@pytest.mark.parametrize("page", sorted(set(_docs.GENERATED) - _docs.NEEDS_FRAMEWORKS))
 def test_generated_blocks_are_up_to_date(page: str) -> None:
     text = (ROOT / "docs" / page).read_text()
     assert _docs.render(page, text) == text, (

@@ -35,9 +35,18 @@ def api_signatures() -> str:
     return "\n".join(out).strip()
 
 
+def coverage_table() -> str:
+    """Function × implementation × dtype (imports torch and TensorFlow)."""
+    from dlparity.parity_tests.coverage import table
+
+    return table()
+
+
 GENERATED: dict[str, dict[str, Callable[[], str]]] = {
     "api.md": {"signatures": api_signatures},
+    "coverage.md": {"coverage": coverage_table},
 }
+NEEDS_FRAMEWORKS = frozenset({"coverage.md"})  # checked by parity_tests/test_coverage.py
 
 
 def _block(name: str) -> re.Pattern[str]:
