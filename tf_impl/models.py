@@ -10,9 +10,12 @@ Solver, this package's Solver, a Keras training step):
     ``load_params`` / ``export_params`` / ``export_bn_params`` move a reference ``params``
     dict in and out; ``AdamTrainer`` is a ``tf.function`` step (forward, backward, the SPEC
     Adam update of ``optim.adam_update``).
-(b) ``FullyConnectedNet``: the reference's API (constructor arguments, ``params`` dict of
-    NumPy arrays, ``loss(X, y=None)``), computed with the Keras model and GradientTape.
-(c) ``RegressionNet``: the dating regression net, the reference's API likewise.
+(b) ``FullyConnectedNet``: the SPEC API (constructor arguments, ``params`` dict of NumPy
+    arrays, ``loss(X, y=None)``), computed with the Keras model and GradientTape; its
+    constructor (checks, seeded initial weights, state dicts) is the one every
+    implementation shares, ``dlparity.contract.models.FullyConnectedNetBase``.
+(c) ``RegressionNet``: the dating regression net, the SPEC API likewise
+    (``dlparity.contract.models.RegressionNetBase``).
 
 Keras settings that make the model compute the SPEC formulas: BatchNormalization with
 momentum 0.9 and epsilon 1e-5 (Keras's defaults are 0.99 and 1e-3; its moving variance is
@@ -32,72 +35,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlparity import validate as v
 from dlparity.contract import layers as contract_layers
 from dlparity.contract import optim as contract_optim
+from dlparity.contract.models import FullyConnectedNetBase, RegressionNetBase
 
 from . import _convert
-from .layers import _dropout, keep_mask
+from .layers import _dropout
 from .optim import adam_update
 
 __all__ = ["FullyConnectedNet"]
-
-NORMALIZATIONS = (None, "batchnorm")
-
-
-# ------------------------------------------------------------------ argument checks
-# The reference's checks (same messages); they belong in a shared contract module.
-
-
-def _check_dims(fn: str, name: str, dims: Any) -> tuple[int, ...]:
-    """A list or tuple of positive integers (layer widths)."""
-    if isinstance(dims, (str, bytes)) or not isinstance(dims, Sequence):
-        raise TypeError(
-            f"{fn}: {name} must be a list or tuple of positive integers; "
-            f"received {type(dims).__name__} {dims!r}"
-        )
-    return tuple(v.check_int(fn, f"{name}[{i}]", d, low=1) for i, d in enumerate(dims))
-
-
-def _check_dtype(fn: str, dtype: Any) -> np.dtype:
-    """A floating NumPy dtype (np.float32, np.float64, 'float32', ...)."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(
-            f"{fn}: dtype must be a floating NumPy dtype (float32 or float64); "
-            f"received {dtype!r}"
-        ) from None
-    if not np.issubdtype(dt, np.floating):
-        raise TypeError(
-            f"{fn}: dtype must be a floating NumPy dtype (float32 or float64); received {dt}"
-        )
-    return dt
-
-
-def _check_inputs(fn: str, X: Any, input_dim: int) -> np.ndarray:
-    """X of shape (N, d1, ..., dk) with d1 * ... * dk == input_dim, returned as (N, D)."""
-    X = v.as_float_array(fn, "X", X, min_ndim=2, shape_hint="(N, d1, ..., dk)")
-    D = int(np.prod(X.shape[1:]))
-    if D != input_dim:
-        raise ValueError(
-            f"{fn}: X must have {input_dim} features per sample (input_dim) once "
-            f"flattened; received X.shape={X.shape} ({D} features)"
-        )
-    return X.reshape(X.shape[0], D)  # (N, D), a view: X is never written
-
-
-def _layer_count(fn: str, params: Mapping[str, Any]) -> int:
-    """L such that the keys of params are exactly W1, b1, ..., WL, bL."""
-    L = sum(1 for k in params if isinstance(k, str) and k.startswith("W"))
-    expected = {f"{p}{i}" for i in range(1, L + 1) for p in "Wb"}
-    if L == 0 or set(params) != expected:
-        raise ValueError(
-            f"{fn}: params must have exactly the keys W1, b1, ..., WL, bL; "
-            f"received keys {sorted(params)}"
-        )
-    return L
-
 
 # ----------------------------------------------------------- (a) the Keras models
 
@@ -331,122 +277,42 @@ class _KerasBacked:
         }
 
 
-class FullyConnectedNet(_KerasBacked):
-    """A fully connected classifier, the reference's API, computed by a Keras model.
+class FullyConnectedNet(_KerasBacked, FullyConnectedNetBase):
+    """A fully connected classifier, the SPEC API, computed by a Keras model.
 
         {affine - [batchnorm] - relu - [dropout]} x (L - 1) - affine - softmax
 
-    Constructor arguments as the reference's FullyConnectedNet (hidden_dims, input_dim,
-    num_classes, reg, weight_scale, dtype, dropout, normalization, seed). The initial
-    weights are weight_scale * N(0, 1) from TF's RNG (``tf.random.Generator``, seeded
-    with ``seed``): the SAME seed does NOT give the reference's numbers -- copy ``params``
-    across to compare. As in the reference, with dropout > 0 and a seed, every train-mode
-    call uses the SPEC keep-mask default_rng(seed).random(shape) >= p in every hidden layer
-    (the reference's masks); without a seed the Keras Dropout layers draw fresh masks.
+    Constructor arguments (hidden_dims, input_dim, num_classes, reg, weight_scale, dtype,
+    dropout, normalization, seed), their checks, ``params``, ``config``, ``dropout_param``,
+    ``bn_params`` and the initial weights are ``dlparity.contract.models.FullyConnectedNetBase``'s:
+    weight_scale * N(0, 1) from ``numpy.random.default_rng(seed)``, so one seed gives the
+    reference's (and torch_impl's) starting weights. As in the reference, with dropout > 0
+    and a seed, every train-mode call uses the SPEC keep-mask
+    default_rng(seed).random(shape) >= p in every hidden layer (the reference's masks);
+    without a seed the Keras Dropout layers draw fresh masks.
 
-    Attributes: params (W1, b1, [gamma1, beta1], ...), dropout_param, bn_params (one dict
-    per hidden layer: mode and the running statistics, kept in step with the Keras
-    BatchNormalization layers), keras_model, layer_dims, num_layers.
+    Attributes besides the base's: keras_model (from ``build_fc_model``; its
+    BatchNormalization layers are kept in step with ``bn_params``: mode and running
+    statistics).
     """
 
-    def __init__(
-        self,
-        hidden_dims: Sequence[int],
-        input_dim: int,
-        num_classes: int,
-        reg: float = 0.0,
-        weight_scale: float = 1e-2,
-        dtype: Any = np.float32,
-        dropout: float = 0.0,
-        normalization: str | None = None,
-        seed: int | None = None,
-    ) -> None:
-        fn = "FullyConnectedNet"
-        self.hidden_dims = _check_dims(fn, "hidden_dims", hidden_dims)
-        self.input_dim = v.check_int(fn, "input_dim", input_dim, low=1)
-        self.num_classes = v.check_int(fn, "num_classes", num_classes, low=2)
-        self.reg = v.check_scalar(fn, "reg", reg, low=0.0)
-        self.weight_scale = v.check_scalar(fn, "weight_scale", weight_scale, low=0.0,
-                                           low_open=True)
-        self.dtype = _check_dtype(fn, dtype)
-        self.dropout = v.check_scalar(fn, "dropout", dropout, low=0.0, high=1.0,
-                                      high_open=True)
-        if normalization not in NORMALIZATIONS:
-            raise ValueError(
-                f"{fn}: normalization must be one of {NORMALIZATIONS}; "
-                f"received normalization={normalization!r}"
-            )
-        self.normalization = normalization
-        self.seed = None if seed is None else v.check_int(fn, "seed", seed, low=0)
-
-        self.layer_dims = (self.input_dim, *self.hidden_dims, self.num_classes)
-        self.num_layers = len(self.layer_dims) - 1
-        self.use_dropout = self.dropout > 0
+    def _build(self) -> None:
         with _convert.device():
             self.keras_model = build_fc_model(
                 self.layer_dims, reg=self.reg, dropout=self.dropout,
-                normalization=normalization, dtype=self.dtype, seed=self.seed,
+                normalization=self.normalization, dtype=self.dtype, seed=self.seed,
             )
         self._cross_entropy = keras.losses.SparseCategoricalCrossentropy(
             from_logits=True, dtype=self.dtype.name)
-        self.params = self._init_params()
-        self.dropout_param: dict[str, Any] = {}
-        if self.use_dropout:
-            self.dropout_param = {"mode": "train", "p": self.dropout}
-            if self.seed is not None:
-                self.dropout_param["seed"] = self.seed
-        self.bn_params: list[dict[str, Any]] = []
-        if normalization == "batchnorm":
-            self.bn_params = [{"mode": "train"} for _ in self.hidden_dims]
-
-    def _init_params(self) -> dict[str, np.ndarray]:
-        """W ~ weight_scale * N(0, 1) from TF's RNG (float64, cast); b = 0; gamma = 1; beta = 0."""
-        if self.seed is None:
-            rng = tf.random.Generator.from_non_deterministic_state()
-        else:
-            rng = tf.random.Generator.from_seed(self.seed)
-        params = {}
-        with _convert.device():
-            for name, var in param_variables(self.keras_model).items():
-                if name.startswith("W"):
-                    w = self.weight_scale * rng.normal(var.shape, dtype=tf.float64)
-                elif name.startswith("gamma"):
-                    w = tf.ones(var.shape)
-                else:  # b, beta
-                    w = tf.zeros(var.shape)
-                params[name] = _convert.to_numpy(tf.cast(w, self.dtype))
-        return params
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The constructor arguments (as the reference's ``config``)."""
-        return {
-            "hidden_dims": list(self.hidden_dims),
-            "input_dim": self.input_dim,
-            "num_classes": self.num_classes,
-            "reg": self.reg,
-            "weight_scale": self.weight_scale,
-            "dtype": self.dtype,
-            "dropout": self.dropout,
-            "normalization": self.normalization,
-            "seed": self.seed,
-        }
-
-    def _set_mode(self, mode: str) -> None:
-        if self.use_dropout:
-            self.dropout_param["mode"] = mode
-        for bn_param in self.bn_params:
-            bn_param["mode"] = mode
 
     def _scores(self, X: tf.Tensor, training: bool) -> tf.Tensor:
         """The Keras model's layers in turn; a seeded SPEC keep-mask replaces Keras's
         dropout mask in train mode (see the class docstring)."""
+        masks = self._dropout_masks(X.shape[0]) if training else None  # [(N, d_i)] or None
         h = X
-        seed = self.dropout_param.get("seed")
         for layer in self.keras_model.layers:
-            if training and seed is not None and isinstance(layer, keras.layers.Dropout):
-                p = self.dropout_param["p"]
-                h = _dropout(h, _convert.to_tensor(keep_mask(tuple(h.shape), p, seed)), p)
+            if masks and isinstance(layer, keras.layers.Dropout):
+                h = _dropout(h, _convert.to_tensor(masks.pop(0)), self.dropout_param["p"])
             else:
                 h = layer(h, training=training)
         return h  # (N, C)
@@ -454,22 +320,16 @@ class FullyConnectedNet(_KerasBacked):
     def loss(
         self, X: np.ndarray, y: np.ndarray | None = None
     ) -> np.ndarray | tuple[np.floating, dict[str, np.ndarray]]:
-        """Scores (test mode, y is None) or loss and gradients (train mode).
+        """Scores (N, C) of the Keras model in inference mode when y is None (dropout off,
+        batch norm on the running statistics); else (loss, grads) in training mode: the
+        softmax cross-entropy averaged over N plus the HalfL2 penalties 0.5 * reg * sum(W**2),
+        a NumPy scalar of dtype, and its GradientTape gradients keyed like params (the
+        batch norm running statistics are then copied into ``bn_params``).
 
-        Inputs:
-        - X: float array (N, d1, ..., dk) with d1 * ... * dk = input_dim; cast to dtype.
-        - y: None, or integer labels (N,) with 0 <= y[i] < num_classes.
-
-        Returns:
-        - y is None: scores, (N, C) of dtype (dropout off, batch norm on running statistics).
-        - otherwise (loss, grads): softmax cross-entropy averaged over N plus
-          0.5 * reg * sum(W**2) over W1..WL, a NumPy scalar of dtype; grads keyed like params.
+        Inputs: X (N, d1, ..., dk) with d1 * ... * dk = input_dim, cast to dtype; y None or
+        integer labels (N,) in [0, num_classes).
         """
-        fn = "FullyConnectedNet.loss"
-        X = _check_inputs(fn, X, self.input_dim).astype(self.dtype, copy=False)  # (N, D)
-        if y is not None:
-            v.check_labels(fn, "y", y, X.shape[0], self.num_classes)
-        self._set_mode("test" if y is None else "train")
+        X = self._loss_inputs(X, y)  # (N, D); sets the train/test mode
         load_params(self.keras_model, self.params, self.bn_params)
         with _convert.device():
             X_t = _convert.to_tensor(X)
@@ -488,76 +348,34 @@ class FullyConnectedNet(_KerasBacked):
         return value, grads
 
 
-class RegressionNet(_KerasBacked):
-    """The dating regression net, the reference's API, computed by a Keras model:
+class RegressionNet(_KerasBacked, RegressionNetBase):
+    """The dating regression net, the SPEC API, computed by a Keras model:
     {affine - relu} x (L - 1) - affine, mean square error summed over K, averaged over N.
 
-    Inputs:
+    Inputs (checked by ``dlparity.contract.models.RegressionNetBase``):
     - params: dict with the keys W1, b1, ..., WL, bL (Wi (d_{i-1}, d_i), bi (d_i,)); the
       arrays are COPIED.
     - dtype: floating dtype of the copies; None keeps W1's dtype (all must share it).
     """
 
-    def __init__(self, params: Mapping[str, np.ndarray], dtype: Any = None) -> None:
-        fn = "RegressionNet"
-        if not isinstance(params, Mapping):
-            raise TypeError(
-                f"{fn}: params must be a dict of arrays; received {type(params).__name__}"
-            )
-        L = _layer_count(fn, params)
-        arrays = {k: v.as_float_array(fn, f"params['{k}']", a) for k, a in params.items()}
-        self.dtype = _check_dtype(fn, arrays["W1"].dtype if dtype is None else dtype)
-        if dtype is None:
-            for k, a in arrays.items():
-                if a.dtype != self.dtype:
-                    raise TypeError(
-                        f"{fn}: every parameter must have W1's dtype {self.dtype} (or pass "
-                        f"dtype=); received params['{k}'].dtype={a.dtype}"
-                    )
-        for i in range(1, L + 1):
-            v.as_float_array(fn, f"params['W{i}']", arrays[f"W{i}"], ndim=2, shape_hint="(D, M)")
-        dims = [arrays["W1"].shape[0]]  # layer widths d_0, d_1, ...
-        for i in range(1, L + 1):
-            w = arrays[f"W{i}"]
-            if w.shape[0] != dims[-1]:
-                raise ValueError(
-                    f"{fn}: params['W{i}'] must have {dims[-1]} rows (the width of layer "
-                    f"{i - 1}); received params['W{i}'].shape={w.shape}"
-                )
-            dims.append(w.shape[1])
-            v.check_shape(fn, f"params['b{i}']", arrays[f"b{i}"], (w.shape[1],), f"from W{i}")
-        self.layer_dims = tuple(int(d) for d in dims)
-        self.input_dim = self.layer_dims[0]
-        self.hidden_dims = self.layer_dims[1:-1]
-        self.output_dim = self.layer_dims[-1]
-        self.num_layers = L
-        self.params = {k: np.array(a, dtype=self.dtype) for k, a in arrays.items()}  # copies
+    def _build(self) -> None:
         with _convert.device():
             self.keras_model = build_regression_model(self.layer_dims, dtype=self.dtype)
 
     def loss(
         self, X: np.ndarray, y: np.ndarray | None = None
     ) -> np.ndarray | tuple[np.floating, dict[str, np.ndarray]]:
-        """Predictions (y is None) or the MSE loss and gradients.
+        """Predictions (N, K) of the Keras model when y is None, else (loss, grads): the
+        mean square error (1/N) sum (out - y)^2 as a NumPy scalar of dtype, gradients from
+        a GradientTape keyed like params.
 
-        Inputs:
-        - X: float array (N, d1, ..., dk) with d1 * ... * dk = input_dim; cast to dtype.
-        - y: None, or float targets (N, K); (N,) is accepted when K = 1.
-
-        Returns:
-        - y is None: predictions, (N, K) of dtype.
-        - otherwise (loss, grads): loss = (1/N) sum (out - y)^2, a NumPy scalar of dtype;
-          grads keyed like params.
+        Inputs: X (N, d1, ..., dk) with d1 * ... * dk = input_dim, cast to dtype; y None
+        or float targets (N, K), (N,) when K = 1.
         """
-        fn = "RegressionNet.loss"
-        X = _check_inputs(fn, X, self.input_dim).astype(self.dtype, copy=False)  # (N, D)
+        X = self._loss_inputs(X)  # (N, D)
         load_params(self.keras_model, self.params)
         if y is not None:
-            y = v.as_float_array(fn, "y", y, ndim=(1, 2), shape_hint="(N, K)")
-            if y.ndim == 1 and self.output_dim == 1:
-                y = y.reshape(-1, 1)  # (N, 1)
-            v.check_shape(fn, "y", y, (X.shape[0], self.output_dim),
-                          "(the predictions' shape (N, K))")
+            y = self._targets(y, X.shape[0])  # (N, K)
         with _convert.device():
             X_t = _convert.to_tensor(X)
             if y is None:

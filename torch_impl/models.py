@@ -1,4 +1,4 @@
-"""Whole models with PyTorch: idiomatic ``nn.Module``s and the reference's model API.
+"""Whole models with PyTorch: idiomatic ``nn.Module``s and the SPEC model API.
 
 Two layers of the same models (SPEC.md §2 "Models"):
 
@@ -9,11 +9,12 @@ Two layers of the same models (SPEC.md §2 "Models"):
   idiomatic ``train_step`` (forward, loss, ``backward()``, ``optimizer.step()``). One set of
   initial weights can so be trained three ways: reference + Solver, ``FullyConnectedNet``
   below + Solver, and the module with ``torch.optim.Adam``.
-- ``FullyConnectedNet`` and ``RegressionNet``: the reference's API (constructor arguments,
+- ``FullyConnectedNet`` and ``RegressionNet``: the SPEC API (constructor arguments,
   ``params`` dict of NumPy arrays, ``loss(X, y=None)``), computed by those modules with
-  autograd. They inherit the reference's CONSTRUCTOR only -- argument checks, the seeded
-  initial parameters (``default_rng(seed)``, so one seed gives the reference's weights),
-  the state dicts ``dropout_param``/``bn_params`` -- and override ``loss``.
+  autograd. Their constructors are the shared ``dlparity.contract.models`` base classes
+  -- argument checks, the seeded initial parameters (``default_rng(seed)``, so one seed
+  gives the same weights as the reference and tf_impl), the state dicts
+  ``dropout_param``/``bn_params`` -- and they implement ``loss``.
 
 Conventions carried by the modules: ``BatchNorm1d(momentum=0.1)`` is SPEC's momentum 0.9
 (torch weights the batch, SPEC the running value); its running variance is the UNBIASED
@@ -24,19 +25,16 @@ reproduces it with that flag); the L2 penalty 0.5 * reg * sum(W**2) is on the we
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlparity import validate as v
 from dlparity.contract.layers import BN_EPS, BN_MOMENTUM
-from dlparity.reference import models as _reference  # constructors only: checks and state
+from dlparity.contract.models import FullyConnectedNetBase, RegressionNetBase
 
 from ._convert import on_device, to_numpy, to_scalar, to_tensor, torch_dtype
 
@@ -225,19 +223,7 @@ class RegressionModule(_ParamsExchange):
         return out
 
 
-# ------------------------------------------------------------- the reference's API
-
-
-def _flat_inputs(fn: str, X: Any, input_dim: int, dtype: np.dtype) -> np.ndarray:
-    """X (N, d1, ..., dk) with d1 * ... * dk == input_dim, as (N, D) of dtype."""
-    X = v.as_float_array(fn, "X", X, min_ndim=2, shape_hint="(N, d1, ..., dk)")
-    D = math.prod(X.shape[1:])
-    if D != input_dim:
-        raise ValueError(
-            f"{fn}: X must have {input_dim} features per sample (input_dim) once "
-            f"flattened; received X.shape={X.shape} ({D} features)"
-        )
-    return X.reshape(X.shape[0], D).astype(dtype, copy=False)  # (N, D)
+# ------------------------------------------------------------------- the SPEC API
 
 
 def _value_and_grads(
@@ -250,47 +236,27 @@ def _value_and_grads(
     return to_scalar(loss), module.as_params(dict(zip(names, grads, strict=True)))
 
 
-class FullyConnectedNet(_reference.FullyConnectedNet):
-    """The reference's FullyConnectedNet API, computed by ``FCNetModule`` with autograd.
+class FullyConnectedNet(FullyConnectedNetBase):
+    """SPEC's FullyConnectedNet, computed by ``FCNetModule`` with autograd.
 
-    Constructor arguments, ``params``, ``dropout_param``, ``bn_params`` and the seeded
-    initial weights are the reference's (see its docstring); ``bn_params`` carry
+    Constructor arguments, ``params``, ``config``, ``dropout_param``, ``bn_params`` and the
+    seeded initial weights are ``dlparity.contract.models.FullyConnectedNetBase``'s (the
+    same in every implementation: one seed, the reference's weights); ``bn_params`` carry
     ``running_var_unbiased=True`` (BatchNorm1d's convention). With ``dropout > 0`` and a
     seed, every train-mode call drops the reference's units
     (``default_rng(seed).random((N, d_i)) >= p``); without a seed torch's RNG draws the
     masks.
+
+    Attributes besides the base's: ``module``, the ``FCNetModule`` that computes ``loss``.
     """
 
-    def __init__(
-        self,
-        hidden_dims: Sequence[int],
-        input_dim: int,
-        num_classes: int,
-        reg: float = 0.0,
-        weight_scale: float = 1e-2,
-        dtype: Any = np.float32,
-        dropout: float = 0.0,
-        normalization: str | None = None,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(
-            hidden_dims, input_dim, num_classes, reg=reg, weight_scale=weight_scale,
-            dtype=dtype, dropout=dropout, normalization=normalization, seed=seed,
-        )
+    def _build(self) -> None:
         self.module = FCNetModule(
             self.hidden_dims, self.input_dim, self.num_classes, dropout=self.dropout,
             normalization=self.normalization, dtype=torch_dtype(self.dtype),
         )
         for bn_param in self.bn_params:
             bn_param["running_var_unbiased"] = True
-
-    def _dropout_masks(self, n: int) -> list[np.ndarray] | None:
-        """The reference's seeded keep-masks (N, d_i) per hidden layer, or None."""
-        seed = self.dropout_param.get("seed")
-        if not self.use_dropout or seed is None:
-            return None
-        p = self.dropout_param["p"]
-        return [np.random.default_rng(seed).random((n, d)) >= p for d in self.hidden_dims]
 
     def loss(
         self, X: np.ndarray, y: np.ndarray | None = None
@@ -303,12 +269,8 @@ class FullyConnectedNet(_reference.FullyConnectedNet):
         - X: (N, d1, ..., dk) with d1 * ... * dk = input_dim; cast to dtype.
         - y: None, or integer labels (N,) in [0, num_classes).
         """
-        fn = "FullyConnectedNet.loss"
-        X = _flat_inputs(fn, X, self.input_dim, self.dtype)  # (N, D)
-        if y is not None:
-            v.check_labels(fn, "y", y, X.shape[0], self.num_classes)
+        X = self._loss_inputs(X, y)  # (N, D); sets the train/test mode
         train = y is not None
-        self._set_mode("train" if train else "test")
         module = on_device(self.module)
         module.train(train)
         module.load_params(self.params)
@@ -326,19 +288,17 @@ class FullyConnectedNet(_reference.FullyConnectedNet):
         return _value_and_grads(loss, module)
 
 
-class RegressionNet(_reference.RegressionNet):
-    """The reference's RegressionNet API (the dating example), computed by
-    ``RegressionModule`` with autograd: {affine - relu} x (L - 1) - affine and the mean
-    square error (1/N) sum (out - y)**2 (F.mse_loss summed, over N: its 'mean' divides
-    by N*K).
+class RegressionNet(RegressionNetBase):
+    """SPEC's RegressionNet (the dating example), computed by ``RegressionModule`` with
+    autograd: {affine - relu} x (L - 1) - affine and the mean square error
+    (1/N) sum (out - y)**2 (F.mse_loss summed, over N: its 'mean' divides by N*K).
 
-    Inputs:
+    Inputs (checked by ``dlparity.contract.models.RegressionNetBase``):
     - params: dict W1, b1, ..., WL, bL (copied), as the reference.
     - dtype: floating dtype of the copies; None keeps W1's dtype.
     """
 
-    def __init__(self, params: Mapping[str, np.ndarray], dtype: Any = None) -> None:
-        super().__init__(params, dtype=dtype)
+    def _build(self) -> None:
         self.module = RegressionModule(self.layer_dims, dtype=torch_dtype(self.dtype))
 
     def loss(
@@ -350,18 +310,13 @@ class RegressionNet(_reference.RegressionNet):
         - X: (N, d1, ..., dk) with d1 * ... * dk = input_dim; cast to dtype.
         - y: None, or float targets (N, K); (N,) is accepted when K = 1.
         """
-        fn = "RegressionNet.loss"
-        X = _flat_inputs(fn, X, self.input_dim, self.dtype)  # (N, D)
+        X = self._loss_inputs(X)  # (N, D)
         module = on_device(self.module)
         module.load_params(self.params)
         if y is None:
             with torch.no_grad():
                 return to_numpy(module(to_tensor(X)))  # (N, K)
         out = module(to_tensor(X))  # (N, K)
-        y = v.as_float_array(fn, "y", y, ndim=(1, 2), shape_hint="(N, K)")
-        if y.ndim == 1 and self.output_dim == 1:
-            y = y.reshape(-1, 1)  # (N, 1)
-        v.check_shape(fn, "y", y, tuple(out.shape), "(the predictions' shape (N, K))")
-        yt = to_tensor(y).to(out.dtype)  # (N, K)
+        yt = to_tensor(self._targets(y, X.shape[0]))  # (N, K), the model's dtype
         loss = F.mse_loss(out, yt, reduction="sum") / X.shape[0]
         return _value_and_grads(loss, module)
