@@ -1,0 +1,147 @@
+"""Training the SPEC models the TensorFlow way: ``Trainer`` (the interface of
+``dlparity.reference.training``, see there).
+
+The model is this package's Keras model (``build_fc_model`` / ``build_regression_model``,
+parameters loaded with ``load_params``); one training step is forward, ``GradientTape``,
+update, run as a ``tf.function`` (``compile=None`` or 'tf.function'), op by op ('eager':
+the per-op overhead the benchmarks report) or compiled by XLA ('xla':
+``tf.function(jit_compile=True)``).
+
+The update computes the SPEC formula in the model's dtype:
+
+- 'sgd', 'sgd_momentum', 'nesterov_momentum': ``keras.optimizers.SGD``, whose update is the
+  SPEC form (m = mu*m - lr*g; w += m; Nesterov w += mu*m - lr*g), with the two settings
+  that keep float64 exact (see ``tf_impl/optim.py``): the learning rate a callable
+  returning a variable of the model's dtype (Keras's own is float32), the momentum an
+  ``np.float64`` (a Python float is cast through float32);
+- 'adam': ``optim.adam_update`` on per-variable m, v and a step count t, as ``AdamTrainer``
+  (``keras.optimizers.Adam`` uses the eps-hat form, not SPEC's).
+
+Losses: ``keras.losses.SparseCategoricalCrossentropy(from_logits=True)`` in the model's
+dtype plus the model's ``HalfL2`` penalties (0.5 * reg * sum W**2 on the kernels), or the
+mean square error summed over K and averaged over N (``models.mse``). Keras's
+BatchNormalization keeps the biased moving variance (SPEC's default). Dropout masks come
+from Keras's ``Dropout`` layers, seeded with ``seed`` (fresh masks every step). The device
+is set through ``tf_impl._convert`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dlparity.reference.training import BaseTrainer  # the interface and its checks
+
+from . import _convert
+from .models import (
+    _sum_penalties,
+    build_fc_model,
+    build_regression_model,
+    export_params,
+    load_params,
+    mse,
+    param_variables,
+)
+from .optim import adam_update
+
+__all__ = ["Trainer"]
+
+
+class _Adam:
+    """SPEC's Adam on a dict of variables: AdamTrainer's state (m, v per variable, the step
+    count t in the variables' dtype) and ``optim.adam_update``."""
+
+    def __init__(self, variables: dict[str, tf.Variable], hyper: dict[str, float],
+                 dtype: str) -> None:
+        self.variables = variables
+        self.hyper = {**hyper, "bias_correction": True}
+        self.m = {k: tf.Variable(tf.zeros_like(w)) for k, w in variables.items()}
+        self.v = {k: tf.Variable(tf.zeros_like(w)) for k, w in variables.items()}
+        self.t = tf.Variable(0.0, dtype=dtype)
+
+    def apply(self, grads: list[tf.Tensor]) -> None:
+        self.t.assign_add(1.0)
+        for (k, w), g in zip(self.variables.items(), grads, strict=True):
+            next_w, m, v = adam_update(w, g, self.m[k], self.v[k], self.t, **self.hyper)
+            w.assign(next_w)
+            self.m[k].assign(m)
+            self.v[k].assign(v)
+
+
+class _SGD:
+    """``keras.optimizers.SGD`` set to compute SPEC's sgd / sgd_momentum / nesterov_momentum
+    exactly in the variables' dtype (see the module docstring)."""
+
+    def __init__(self, variables: dict[str, tf.Variable], rule: str, hyper: dict[str, float],
+                 dtype: str) -> None:
+        self.variables = list(variables.values())
+        self.learning_rate = tf.Variable(hyper["learning_rate"], dtype=dtype)
+        self.optimizer = keras.optimizers.SGD(
+            learning_rate=lambda: self.learning_rate,  # the model's dtype, not float32
+            momentum=np.float64(hyper.get("momentum", 0.0)),  # no float32 detour
+            nesterov=rule == "nesterov_momentum",
+        )
+        self.optimizer.build(self.variables)
+
+    def apply(self, grads: list[tf.Tensor]) -> None:
+        self.optimizer.apply_gradients(zip(grads, self.variables, strict=True))
+
+
+class Trainer(BaseTrainer):
+    """Trains one FC model of SPEC.md §2 "Models" with Keras and a GradientTape step.
+
+    See ``dlparity.reference.training.BaseTrainer`` for the arguments. ``device`` is 'cpu'
+    or 'cuda'; ``compile`` is None (= 'tf.function'), 'tf.function', 'eager' or 'xla'.
+
+    Attributes: ``model`` (the keras.Sequential), ``variables`` (its parameters by the
+    reference's names).
+    """
+
+    COMPILE_MODES = (None, "tf.function", "eager", "xla")
+
+    def _build(self, params: dict[str, np.ndarray]) -> None:
+        dtype = self.dtype.name
+        with _convert.device(self.device):
+            if self.task == "regression":
+                self.model = build_regression_model(self.layer_dims, dtype=self.dtype)
+                self.loss: Callable = mse
+            else:
+                self.model = build_fc_model(self.layer_dims, reg=self.reg, dropout=self.dropout,
+                                            normalization=self.normalization, dtype=self.dtype,
+                                            seed=self.seed)
+                self.loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True,
+                                                                       dtype=dtype)
+            load_params(self.model, params)
+            self.variables = param_variables(self.model)
+            if self.update_rule == "adam":
+                self.update: _Adam | _SGD = _Adam(self.variables, self.optim_config, dtype)
+            else:
+                self.update = _SGD(self.variables, self.update_rule, self.optim_config, dtype)
+        self._train_step = {
+            "eager": self._eager_step,
+            "xla": tf.function(self._eager_step, jit_compile=True, reduce_retracing=True),
+        }.get(self.compile, tf.function(self._eager_step, reduce_retracing=True))
+
+    def _eager_step(self, X: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        variables = list(self.variables.values())
+        with tf.GradientTape() as tape:
+            out = self.model(X, training=True)  # (N, C) or (N, K)
+            value = self.loss(y, out) + _sum_penalties(self.model)
+        self.update.apply(tape.gradient(value, variables))
+        return value
+
+    def _step(self, X: np.ndarray, y: np.ndarray) -> float:
+        labels = np.int64 if self.task == "classification" else None  # one trace per shape
+        with _convert.device(self.device):
+            value = self._train_step(_convert.to_tensor(X), _convert.to_tensor(y, labels))
+            return float(_convert.to_numpy(value))
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        with _convert.device(self.device):
+            return _convert.to_numpy(self.model(_convert.to_tensor(X), training=False))
+
+    def _export(self) -> dict[str, np.ndarray]:
+        return export_params(self.model)
