@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 import dlparity.reference as ref
+from dlparity.contract.models import parameter_shapes
 from dlparity.parity_tests.compare import compare_outputs
 from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, device_skip_reason, load, on_device
 from dlparity.parity_tests.tolerances import DEFAULT, tolerance
@@ -75,7 +76,7 @@ def _case_data(case: str) -> tuple[dict, np.ndarray, np.ndarray]:
     """(starting params, X (8, D), y) of a case, float64, from a fixed seed."""
     spec = CASES[case]
     rng = np.random.default_rng(sorted(CASES).index(case))
-    shapes = ref_training.parameter_shapes(spec["layer_dims"], spec.get("normalization"))
+    shapes = parameter_shapes(spec["layer_dims"], spec.get("normalization"))
     params = {k: 0.5 * rng.standard_normal(s) + (k.startswith("gamma")) for k, s in shapes.items()}
     X = rng.standard_normal((8, spec["layer_dims"][0]))  # (N, D)
     if spec.get("task") == "regression":
@@ -185,7 +186,7 @@ def _two_layer_loss(p: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, reg:
 def test_reference_trainer_sgd_step_is_loss_and_numerical_gradient(n: int) -> None:
     rng = np.random.default_rng(n)
     dims, reg, lr = (5, 4, 3), 0.3, 0.2
-    shapes = ref_training.parameter_shapes(dims, None)
+    shapes = parameter_shapes(dims, None)
     params = {k: rng.standard_normal(s) for k, s in shapes.items()}
     X, y = rng.standard_normal((n, dims[0])), rng.integers(0, dims[-1], size=n)
     trainer = ref_training.Trainer(dims, reg=reg, update_rule="sgd", params=params,

@@ -4,7 +4,7 @@ All take ``(shape, rng, ...)`` and a keyword-only ``dtype`` (float64 by default)
 are drawn in float64 and cast, so one seed gives the same weights, up to rounding, in
 every dtype. Fans (``dlparity.contract.init.fans``): a 2-D shape is (fan_in, fan_out);
 1-D (n,) has fan_in = fan_out = n; a k-D shape has fan_in = prod(shape[:-1]),
-fan_out = shape[-1].
+fan_out = shape[-1]. The std of He and Xavier is ``dlparity.contract.init.std_for``'s.
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ def he_normal(
     - w: array of the given shape and dtype.
     """
     shape, rng, dtype = contract.he_normal(shape, rng, dtype=dtype)
-    fan_in, _ = contract.fans(shape)
-    std = math.sqrt(2.0 / fan_in)
+    std = contract.std_for(shape, "he")  # sqrt(2 / fan_in)
     return rng.normal(0.0, std, size=shape).astype(dtype, copy=False)  # shape
 
 
@@ -61,11 +60,7 @@ def xavier_normal(
     - w: array of the given shape and dtype.
     """
     shape, rng, mode, dtype = contract.xavier_normal(shape, rng, mode, dtype=dtype)
-    fan_in, fan_out = contract.fans(shape)
-    if mode == "fan_in":
-        std = math.sqrt(1.0 / fan_in)
-    else:  # 'fan_avg'
-        std = math.sqrt(2.0 / (fan_in + fan_out))
+    std = contract.std_for(shape, mode)
     return rng.normal(0.0, std, size=shape).astype(dtype, copy=False)  # shape
 
 

@@ -1,308 +1,25 @@
-"""Training the SPEC models the way a user of the library would: ``Trainer``.
+"""Training the SPEC models with the NumPy reference: ``Trainer``.
 
-One interface, the same in ``dlparity.reference.training``, ``dlparity.torch_impl.training``
-and ``dlparity.tf_impl.training``::
-
-    trainer = Trainer([784, 256, 100, 10], reg=5e-5, update_rule="adam",
-                      optim_config={"learning_rate": 1e-3}, dtype=np.float32, seed=0)
-    loss = trainer.step(X_batch, y_batch)    # one update; the loss BEFORE it
-    scores = trainer.predict(X_test)         # eval mode (no dropout, running statistics)
-    params = trainer.export_params()         # W1, b1, (gamma1, beta1,) ... as NumPy arrays
-    trainer = Trainer.from_preset("dating_fc_2_5_5_5_1", dtype=np.float64)
-
-``BaseTrainer`` holds what the three share: the argument checks (same messages
-everywhere), the seeded starting parameters, the batch checks and ``from_preset``. Each
-package's ``Trainer`` adds the training step of its own library: here the reference's
-``FullyConnectedNet`` / ``models.RegressionNet`` and its update rules (the NumPy step the
-benchmarks time); torch's ``nn.Module`` and stock ``torch.optim``; a Keras model with a
-``tf.function`` step.
-
-The model (SPEC.md §2 "Models"), for ``layer_dims = (D, d_1, ..., d_{L-1}, C)``:
-
-- task 'classification': {affine - [batchnorm] - relu - [dropout]} x (L - 1) - affine,
-  softmax cross-entropy on integer labels (N,), plus 0.5 * reg * sum(W**2) on the weights;
-- task 'regression': {affine - relu} x (L - 1) - affine, the mean square error
-  (1/N) sum_i sum_k (out_ik - y_ik)**2 (``mse_loss``), targets (N, K) or (N,) when K = 1;
-  no reg, dropout or normalization (the dating nets of the documents have none).
-
-Update rules ('sgd', 'sgd_momentum', 'nesterov_momentum', 'adam') take ``optim_config`` in
-SPEC terms (learning_rate, momentum, beta1, beta2, epsilon; defaults from
-``dlparity.contract.optim.DEFAULTS``) and compute the SPEC formula with a constant learning
-rate, one state per parameter.
-
-Dropout uses each library's own random numbers, a fresh mask every step (NumPy's
-``default_rng()`` here, torch's global generator, Keras's seeded ``Dropout``): training
-with dropout is reproduced statistically, not number for number. Parity runs use
-``dropout=0``.
+The interface (``step``, ``predict``, ``export_params``, ``from_preset``), its argument
+and batch checks and the seeded starting parameters are
+``dlparity.contract.training.BaseTrainer``'s, shared with ``dlparity.torch_impl.training``
+and ``dlparity.tf_impl.training``; that module's docstring describes the models and the
+update rules. The step here is the CS231n one, the NumPy step the benchmarks time:
+``FullyConnectedNet.loss`` / ``RegressionNet.loss`` (the hand-written backward passes),
+then the reference's update rule on each parameter, one config each. Dropout masks come
+from ``default_rng()``, fresh at every step.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
-
 import numpy as np
 
-from dlparity import validate as v
-from dlparity.contract import optim as contract_optim
-from dlparity.contract.models import NORMALIZATIONS, check_dims, check_dtype, flat_inputs
+from dlparity.contract.training import BaseTrainer  # the interface and its checks
 
 from . import optim
 from .models import FullyConnectedNet, RegressionNet
 
 __all__ = ["Trainer"]
-
-TASKS = ("classification", "regression")
-UPDATE_RULES = ("sgd", "sgd_momentum", "nesterov_momentum", "adam")
-WEIGHT_SCALE = 1e-2  # std of the seeded starting weights, FullyConnectedNet's default
-
-
-def parameter_shapes(layer_dims: Sequence[int], normalization: str | None) -> dict[str, tuple]:
-    """Name -> shape of every parameter, in FullyConnectedNet's order (W1, b1, gamma1,
-    beta1, W2, ...); weights are (fan_in, fan_out)."""
-    L = len(layer_dims) - 1
-    shapes: dict[str, tuple] = {}
-    for i in range(1, L + 1):
-        shapes[f"W{i}"] = (layer_dims[i - 1], layer_dims[i])
-        shapes[f"b{i}"] = (layer_dims[i],)
-        if normalization == "batchnorm" and i < L:
-            shapes[f"gamma{i}"] = shapes[f"beta{i}"] = (layer_dims[i],)
-    return shapes
-
-
-def seeded_params(
-    layer_dims: Sequence[int], normalization: str | None, dtype: np.dtype, seed: int | None
-) -> dict[str, np.ndarray]:
-    """FullyConnectedNet's starting point: W = 1e-2 * N(0, 1) from
-    ``numpy.random.default_rng(seed)`` (drawn in float64, layer by layer, then cast),
-    b = 0, gamma = 1, beta = 0."""
-    rng = np.random.default_rng(seed)
-    params = {}
-    for name, shape in parameter_shapes(layer_dims, normalization).items():
-        if name.startswith("W"):
-            params[name] = (WEIGHT_SCALE * rng.standard_normal(shape)).astype(dtype)
-        elif name.startswith("gamma"):
-            params[name] = np.ones(shape, dtype=dtype)
-        else:  # b, beta
-            params[name] = np.zeros(shape, dtype=dtype)
-    return params
-
-
-class BaseTrainer(ABC):
-    """Trains one FC model of SPEC.md §2 "Models" the way a user of this library would.
-
-    Inputs:
-    - layer_dims: (D, hidden..., C) for classification, (D, hidden..., K) for regression.
-    - task: 'classification' (softmax cross-entropy, integer labels) or 'regression'
-      (mean square error summed over K, averaged over N).
-    - reg: L2 strength, 0.5 * reg * sum(W**2) on the weights (classification only).
-    - dropout: DROP probability of every hidden layer, in [0, 1) (classification only).
-    - normalization: None or 'batchnorm' (classification only).
-    - update_rule: 'sgd', 'sgd_momentum', 'nesterov_momentum' or 'adam'.
-    - optim_config: the rule's hyper-parameters in SPEC terms (missing ones take the SPEC
-      defaults); Adam always applies its bias correction.
-    - params: starting parameters keyed W1, b1, (gamma1, beta1,) ..., weights (fan_in,
-      fan_out), copied; None draws FullyConnectedNet's seeded starting point.
-    - dtype: floating dtype of the parameters and the computation.
-    - seed: seeds the starting weights (and Keras's dropout masks).
-    - device: where the library computes ('cpu', 'cuda' for the frameworks).
-    - compile: how the step runs; each package lists its modes in ``COMPILE_MODES``.
-    """
-
-    COMPILE_MODES: ClassVar[tuple[str | None, ...]] = (None,)
-
-    def __init__(
-        self,
-        layer_dims: Sequence[int],
-        task: str = "classification",
-        *,
-        reg: float = 0.0,
-        dropout: float = 0.0,
-        normalization: str | None = None,
-        update_rule: str = "adam",
-        optim_config: dict | None = None,
-        params: Mapping[str, np.ndarray] | None = None,
-        dtype: Any = np.float32,
-        seed: int | None = None,
-        device: str = "cpu",
-        compile: str | None = None,
-    ) -> None:
-        fn = "Trainer"
-        self.task = v.check_mode(fn, "task", task, TASKS)
-        self.layer_dims = _check_layer_dims(fn, layer_dims, self.task)
-        self.reg = v.check_scalar(fn, "reg", reg, low=0.0)
-        self.dropout = v.check_scalar(fn, "dropout", dropout, low=0.0, high=1.0, high_open=True)
-        self.normalization = v.check_mode(fn, "normalization", normalization, NORMALIZATIONS)
-        if self.task == "regression" and (self.reg or self.dropout or self.normalization):
-            raise ValueError(
-                f"{fn}: task 'regression' (the dating nets) has no reg, dropout or "
-                f"normalization; received reg={reg!r}, dropout={dropout!r}, "
-                f"normalization={normalization!r}"
-            )
-        self.update_rule = v.check_mode(fn, "update_rule", update_rule, UPDATE_RULES)
-        self.optim_config = _check_optim_config(fn, self.update_rule, optim_config)
-        self.dtype = check_dtype(fn, dtype)
-        self.seed = None if seed is None else v.check_int(fn, "seed", seed, low=0)
-        if not isinstance(device, str):
-            raise TypeError(f"{fn}: device must be a string such as 'cpu' or 'cuda'; "
-                            f"received {device!r}")
-        self.device = device
-        self.compile = v.check_mode(fn, "compile", compile, self.COMPILE_MODES)
-        if params is None:
-            start = seeded_params(self.layer_dims, self.normalization, self.dtype, self.seed)
-        else:
-            start = _check_params(fn, params, parameter_shapes(self.layer_dims,
-                                                               self.normalization), self.dtype)
-        self._build(start)
-
-    # -------------------------------------------------------------- the public methods
-
-    def step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """One update on the batch (X, y).
-
-        Inputs:
-        - X: float array (N, d1, ..., dk) with d1 * ... * dk = D; cast to dtype.
-        - y: integer labels (N,) in [0, C) (classification), or float targets (N, K),
-          (N,) when K = 1 (regression).
-
-        Returns:
-        - the loss BEFORE the update (data loss + 0.5 * reg * sum W**2), a Python float.
-        """
-        X = self._check_inputs("Trainer.step", X)  # (N, D)
-        return self._step(X, self._check_targets("Trainer.step", y, X.shape[0]))
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Eval-mode outputs (no dropout; batch norm on its running statistics).
-
-        Inputs:
-        - X: float array (N, d1, ..., dk) with d1 * ... * dk = D; cast to dtype.
-
-        Returns:
-        - scores (N, C) for classification, predictions (N, K) for regression, of dtype.
-        """
-        return self._predict(self._check_inputs("Trainer.predict", X))
-
-    def export_params(self) -> dict[str, np.ndarray]:
-        """The parameters as NEW NumPy arrays of dtype in the reference's layout and order:
-        W1, b1, (gamma1, beta1,) ..., Wi of shape (fan_in, fan_out)."""
-        params = self._export()
-        return {k: params[k] for k in parameter_shapes(self.layer_dims, self.normalization)}
-
-    @classmethod
-    def from_preset(cls, name: str, **overrides: Any) -> BaseTrainer:
-        """A Trainer for ``dlparity.reference.presets.PRESETS[name]``.
-
-        The preset gives layer_dims, task, reg, dropout, update_rule and the learning rate
-        (``optim_config``), and the starting parameters (``presets.build_model``: the
-        document's fixed weights, or its initialisation seeded with ``seed``). Keyword
-        ``overrides`` replace any constructor argument; an ``optim_config`` is merged into
-        the preset's; changing layer_dims, task or normalization (or passing params)
-        drops the preset's starting parameters.
-        """
-        from . import presets  # the documents' models as data
-
-        if name not in presets.PRESETS:
-            raise ValueError(f"Trainer.from_preset: name must be one of "
-                             f"{tuple(presets.PRESETS)}; received {name!r}")
-        p = presets.PRESETS[name]
-        kwargs: dict[str, Any] = {
-            "layer_dims": p.layer_dims, "task": p.task, "reg": p.reg, "dropout": p.dropout,
-            "update_rule": p.update_rule, **overrides,
-            "optim_config": {"learning_rate": p.learning_rate,
-                             **(overrides.get("optim_config") or {})},
-        }
-        if not {"params", "layer_dims", "task", "normalization"} & set(overrides):
-            model = presets.build_model(p, dtype=kwargs.get("dtype", np.float32),
-                                        seed=kwargs.get("seed"))
-            kwargs["params"] = model.params
-        return cls(**kwargs)
-
-    # ---------------------------------------------------- what each package provides
-
-    @abstractmethod
-    def _build(self, params: dict[str, np.ndarray]) -> None:
-        """Make the model from the checked starting ``params`` (new arrays of dtype)."""
-
-    @abstractmethod
-    def _step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """One update on checked inputs: X (N, D) and y (N,) int or (N, K), of dtype."""
-
-    @abstractmethod
-    def _predict(self, X: np.ndarray) -> np.ndarray:
-        """Eval-mode outputs for checked inputs X (N, D) of dtype."""
-
-    @abstractmethod
-    def _export(self) -> dict[str, np.ndarray]:
-        """The parameters as new NumPy arrays in the reference's layout, any order."""
-
-    # ------------------------------------------------------------------- the checks
-
-    def _check_inputs(self, fn: str, X: Any) -> np.ndarray:
-        """X (N, d1, ..., dk) with d1 * ... * dk == D, as (N, D) of dtype (no copy if it is)."""
-        return flat_inputs(fn, X, self.layer_dims[0], self.dtype)  # (N, D)
-
-    def _check_targets(self, fn: str, y: Any, n: int) -> np.ndarray:
-        """Labels (n,) in [0, C), or targets (n, K) of dtype ((n,) accepted when K = 1)."""
-        if self.task == "classification":
-            return v.check_labels(fn, "y", y, n, self.layer_dims[-1])
-        y = v.as_float_array(fn, "y", y, ndim=(1, 2), shape_hint="(N, K)")
-        K = self.layer_dims[-1]
-        if y.ndim == 1 and K == 1:
-            y = y.reshape(-1, 1)  # (N, 1)
-        v.check_shape(fn, "y", y, (n, K), "(the predictions' shape (N, K))")
-        return y.astype(self.dtype, copy=False)  # (N, K)
-
-
-def _check_layer_dims(fn: str, layer_dims: Any, task: str) -> tuple[int, ...]:
-    """At least two positive widths; at least 2 classes for classification."""
-    dims = check_dims(fn, "layer_dims", layer_dims)
-    if len(dims) < 2:
-        raise ValueError(f"{fn}: layer_dims must have at least 2 entries (D, ..., C); "
-                         f"received layer_dims={layer_dims!r}")
-    if task == "classification" and dims[-1] < 2:
-        raise ValueError(f"{fn}: a classifier needs layer_dims[-1] >= 2 classes; "
-                         f"received layer_dims={layer_dims!r}")
-    return dims
-
-
-def _check_optim_config(fn: str, rule: str, optim_config: Any) -> dict[str, float]:
-    """The rule's hyper-parameters, checked and filled by ``dlparity.contract.optim``."""
-    config = {} if optim_config is None else dict(v.check_dict(fn, "optim_config", optim_config))
-    known = contract_optim.DEFAULTS[rule]
-    unknown = sorted(set(config) - set(known))
-    if unknown:
-        raise ValueError(f"{fn}: optim_config has keys {unknown} that update_rule {rule!r} "
-                         f"does not take; it takes {sorted(known)}")
-    one = np.zeros(1)
-    try:
-        config = getattr(contract_optim, rule)(one, one, config)
-    except (TypeError, ValueError) as err:  # "adam: config['beta1'] must be ..."
-        raise type(err)(f"{fn}: optim_config is not valid for {err}") from None
-    if rule == "adam" and not config["bias_correction"]:
-        raise ValueError(f"{fn}: Trainer's Adam always applies the bias correction (stock "
-                         "torch.optim.Adam has no switch); received bias_correction=False")
-    return {k: config[k] for k in known}
-
-
-def _check_params(fn: str, params: Any, shapes: dict[str, tuple],
-                  dtype: np.dtype) -> dict[str, np.ndarray]:
-    """NEW arrays of dtype with exactly the keys and shapes of ``shapes``."""
-    if not isinstance(params, Mapping):
-        raise TypeError(f"{fn}: params must be a dict of arrays; "
-                        f"received {type(params).__name__}")
-    if set(params) != set(shapes):
-        raise ValueError(f"{fn}: params must have exactly the keys {list(shapes)}; "
-                         f"received keys {sorted(params)}")
-    out = {}
-    for name, shape in shapes.items():
-        a = v.as_float_array(fn, f"params['{name}']", params[name])
-        v.check_shape(fn, f"params['{name}']", a, shape, "(from layer_dims)")
-        out[name] = np.array(a, dtype=dtype)  # a copy: the caller's array is never written
-    return out
-
-
-# ------------------------------------------------------------------------- the reference
 
 
 class Trainer(BaseTrainer):
@@ -312,7 +29,8 @@ class Trainer(BaseTrainer):
 
     Attributes: ``model`` (the reference model; ``model.params`` are the current
     parameters), ``configs`` (the rule's config of each parameter, with its state).
-    See ``BaseTrainer`` for the arguments; ``device`` is 'cpu' and ``compile`` None.
+    See ``dlparity.contract.training.BaseTrainer`` for the arguments; ``device`` is 'cpu'
+    and ``compile`` None.
     """
 
     def _build(self, params: dict[str, np.ndarray]) -> None:

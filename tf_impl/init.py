@@ -5,12 +5,11 @@ keyword-only ``dtype`` (float64 by default). The caller's ``numpy.random.Generat
 seeds a ``tf.random.Generator`` (one draw of ``rng.integers(2**63)``), so one NumPy seed
 gives reproducible weights, but NOT the reference's numbers: the two implementations
 agree in distribution only (statistical tests). Values are drawn in float64 and cast, as
-the reference does. Fans come from ``dlparity.contract.init.fans``.
+the reference does. The std of He and Xavier comes from ``dlparity.contract.init.std_for``
+(fans as ``dlparity.contract.init.fans``).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import tensorflow as tf
@@ -53,8 +52,7 @@ def he_normal(
     - w: array of the given shape and dtype.
     """
     shape, rng, dtype = contract.he_normal(shape, rng, dtype=dtype)
-    fan_in, _ = contract.fans(shape)
-    return _normal(shape, rng, math.sqrt(2.0 / fan_in), dtype)
+    return _normal(shape, rng, contract.std_for(shape, "he"), dtype)
 
 
 def xavier_normal(
@@ -79,12 +77,7 @@ def xavier_normal(
     - w: array of the given shape and dtype.
     """
     shape, rng, mode, dtype = contract.xavier_normal(shape, rng, mode, dtype=dtype)
-    fan_in, fan_out = contract.fans(shape)
-    if mode == "fan_in":
-        std = math.sqrt(1.0 / fan_in)
-    else:  # 'fan_avg'
-        std = math.sqrt(2.0 / (fan_in + fan_out))
-    return _normal(shape, rng, std, dtype)
+    return _normal(shape, rng, contract.std_for(shape, mode), dtype)
 
 
 def truncated_normal(

@@ -1,15 +1,15 @@
 """Whole models with Keras and TensorFlow (SPEC.md §2 "Models").
 
 Three layers of API, so one set of initial weights can be trained three ways (reference
-Solver, this package's Solver, a Keras training step):
+Solver, this package's Solver, a Keras training step: ``tf_impl.training.Trainer``):
 
 (a) Idiomatic Keras: ``build_fc_model`` / ``build_regression_model`` return a
     ``keras.Sequential`` whose layers are named after the reference's parameters
     (``affine{i}`` holds W{i}, b{i} -- a Dense kernel is (fan_in, fan_out) like W --,
     ``batchnorm{i}`` holds gamma{i}, beta{i} and the running statistics);
     ``load_params`` / ``export_params`` / ``export_bn_params`` move a reference ``params``
-    dict in and out; ``AdamTrainer`` is a ``tf.function`` step (forward, backward, the SPEC
-    Adam update of ``optim.adam_update``).
+    dict in and out; ``training_loss`` is the SPEC loss of such a model (data loss plus
+    its ``HalfL2`` penalties), used by the models below and by ``tf_impl.training``.
 (b) ``FullyConnectedNet``: the SPEC API (constructor arguments, ``params`` dict of NumPy
     arrays, ``loss(X, y=None)``), computed with the Keras model and GradientTape; its
     constructor (checks, seeded initial weights, state dicts) is the one every
@@ -36,12 +36,10 @@ import numpy as np
 import tensorflow as tf
 
 from dlparity.contract import layers as contract_layers
-from dlparity.contract import optim as contract_optim
 from dlparity.contract.models import FullyConnectedNetBase, RegressionNetBase
 
 from . import _convert
 from .layers import _dropout
-from .optim import adam_update
 
 __all__ = ["FullyConnectedNet"]
 
@@ -175,8 +173,8 @@ def export_bn_params(model: keras.Model) -> list[dict[str, np.ndarray]]:
     ]
 
 
-def _sum_penalties(model: keras.Model) -> tf.Tensor | float:
-    """The regularisation losses of the model (HalfL2 of every kernel), summed."""
+def sum_penalties(model: keras.Model) -> tf.Tensor | float:
+    """The regularisation losses of the model (HalfL2 of every kernel), summed; 0.0 if none."""
     losses = model.losses  # computed on access: read once
     return tf.add_n(losses) if losses else 0.0
 
@@ -186,71 +184,30 @@ def mse(y: tf.Tensor, out: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.math.squared_difference(out, y)) / out.shape[0]
 
 
-class AdamTrainer:
-    """A ``tf.function`` training step for a Keras model: forward, backward (GradientTape),
-    the SPEC Adam update (``optim.adam_update``, textbook bias correction, epsilon outside
-    the sqrt; not ``keras.optimizers.Adam``, whose update is the eps-hat form).
+def training_loss(model: keras.Model, task: str = "classification",
+                  dtype: Any = np.float32) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
+    """SPEC's training loss of a model from ``build_fc_model`` / ``build_regression_model``.
 
     Inputs:
-    - model: a Keras model (e.g. from ``build_fc_model``), its parameters already loaded.
-    - loss: ``loss(y, outputs) -> scalar``; default the softmax cross-entropy on logits
-      (``keras.losses.SparseCategoricalCrossentropy(from_logits=True)``) in the model's
-      dtype. The model's regularisation losses are added.
-    - optim_config: Adam hyper-parameters in SPEC terms (learning_rate, beta1, beta2,
-      epsilon, bias_correction), defaults from ``dlparity.contract.optim``.
+    - model: the Keras model (its HalfL2 penalties are added).
+    - task: 'classification' (softmax cross-entropy on the scores averaged over N,
+      ``keras.losses.SparseCategoricalCrossentropy(from_logits=True)``) or 'regression'
+      (``mse``).
+    - dtype: the model's dtype, in which the cross-entropy computes.
 
-    ``step(X, y)`` takes NumPy arrays and returns the loss as a Python float; ``state``
-    returns the optimizer state in SPEC terms (one {'m', 'v', 't'} per parameter name).
+    Returns:
+    - loss(y, outputs) -> scalar tensor: the data loss + ``sum_penalties(model)``.
     """
+    if task == "regression":
+        data_loss: Callable = mse
+    else:
+        data_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True,
+                                                               dtype=np.dtype(dtype).name)
 
-    def __init__(self, model: keras.Model, loss: Callable | None = None,
-                 optim_config: dict | None = None) -> None:
-        self.model = model
-        dtype = model.inputs[0].dtype
-        self.dtype = np.dtype(dtype if isinstance(dtype, str) else dtype.name)
-        one = np.zeros(1, self.dtype)
-        config = contract_optim.adam(one, one, dict(optim_config or {}))
-        self.hyper = {k: config[k] for k in contract_optim.DEFAULTS["adam"]}
-        self.loss = loss or keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True, dtype=self.dtype.name)
-        with _convert.device():
-            self.variables = param_variables(model)
-            self.m = {k: tf.Variable(tf.zeros_like(w)) for k, w in self.variables.items()}
-            self.v = {k: tf.Variable(tf.zeros_like(w)) for k, w in self.variables.items()}
-            self.t = tf.Variable(0.0, dtype=self.dtype.name)
-        self._step = tf.function(self._train_step, reduce_retracing=True)
+    def loss(y: tf.Tensor, out: tf.Tensor) -> tf.Tensor:
+        return data_loss(y, out) + sum_penalties(model)
 
-    def _train_step(self, X: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-        names = list(self.variables)
-        with tf.GradientTape() as tape:
-            out = self.model(X, training=True)
-            value = self.loss(y, out) + _sum_penalties(self.model)
-        grads = tape.gradient(value, [self.variables[k] for k in names])
-        self.t.assign_add(1.0)
-        for k, g in zip(names, grads, strict=True):
-            w = self.variables[k]
-            next_w, m, v = adam_update(w, g, self.m[k], self.v[k], self.t, **self.hyper)
-            w.assign(next_w)
-            self.m[k].assign(m)
-            self.v[k].assign(v)
-        return value
-
-    def step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """One update on the batch (X, y); returns the loss before the update."""
-        with _convert.device():
-            X = _convert.to_tensor(X, self.dtype)
-            y = _convert.to_tensor(y)
-            return float(_convert.to_numpy(self._step(X, y)))
-
-    @property
-    def state(self) -> dict[str, dict[str, Any]]:
-        """The Adam state in SPEC config terms, keyed by parameter name."""
-        t = int(_convert.to_numpy(self.t))
-        return {
-            k: {**self.hyper, "m": _convert.to_numpy(self.m[k]),
-                "v": _convert.to_numpy(self.v[k]), "t": t}
-            for k in self.variables
-        }
+    return loss
 
 
 # ---------------------------------------------------------------- (b), (c): SPEC API
@@ -302,8 +259,7 @@ class FullyConnectedNet(_KerasBacked, FullyConnectedNetBase):
                 self.layer_dims, reg=self.reg, dropout=self.dropout,
                 normalization=self.normalization, dtype=self.dtype, seed=self.seed,
             )
-        self._cross_entropy = keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True, dtype=self.dtype.name)
+        self._training_loss = training_loss(self.keras_model, "classification", self.dtype)
 
     def _scores(self, X: tf.Tensor, training: bool) -> tf.Tensor:
         """The Keras model's layers in turn; a seeded SPEC keep-mask replaces Keras's
@@ -339,7 +295,7 @@ class FullyConnectedNet(_KerasBacked, FullyConnectedNetBase):
 
             def loss() -> tf.Tensor:
                 scores = self._scores(X_t, training=True)  # (N, C)
-                return self._cross_entropy(y_t, scores) + _sum_penalties(self.keras_model)
+                return self._training_loss(y_t, scores)
 
             value, grads = self._value_and_grads(loss)
         for bn_param, stats in zip(self.bn_params, export_bn_params(self.keras_model),
@@ -361,6 +317,7 @@ class RegressionNet(_KerasBacked, RegressionNetBase):
     def _build(self) -> None:
         with _convert.device():
             self.keras_model = build_regression_model(self.layer_dims, dtype=self.dtype)
+        self._training_loss = training_loss(self.keras_model, "regression", self.dtype)
 
     def loss(
         self, X: np.ndarray, y: np.ndarray | None = None
@@ -381,4 +338,4 @@ class RegressionNet(_KerasBacked, RegressionNetBase):
             if y is None:
                 return _convert.to_numpy(self.keras_model(X_t))
             y_t = _convert.to_tensor(y, self.dtype)
-            return self._value_and_grads(lambda: mse(y_t, self.keras_model(X_t)))
+            return self._value_and_grads(lambda: self._training_loss(y_t, self.keras_model(X_t)))

@@ -1,5 +1,5 @@
 """Training the SPEC models the TensorFlow way: ``Trainer`` (the interface of
-``dlparity.reference.training``, see there).
+``dlparity.contract.training``, see there).
 
 The model is this package's Keras model (``build_fc_model`` / ``build_regression_model``,
 parameters loaded with ``load_params``); one training step is forward, ``GradientTape``,
@@ -14,36 +14,34 @@ The update computes the SPEC formula in the model's dtype:
   that keep float64 exact (see ``tf_impl/optim.py``): the learning rate a callable
   returning a variable of the model's dtype (Keras's own is float32), the momentum an
   ``np.float64`` (a Python float is cast through float32);
-- 'adam': ``optim.adam_update`` on per-variable m, v and a step count t, as ``AdamTrainer``
-  (``keras.optimizers.Adam`` uses the eps-hat form, not SPEC's).
+- 'adam': ``optim.adam_update`` on per-variable m, v and a step count t in the model's
+  dtype (``keras.optimizers.Adam`` uses the eps-hat form, not SPEC's).
 
-Losses: ``keras.losses.SparseCategoricalCrossentropy(from_logits=True)`` in the model's
-dtype plus the model's ``HalfL2`` penalties (0.5 * reg * sum W**2 on the kernels), or the
-mean square error summed over K and averaged over N (``models.mse``). Keras's
-BatchNormalization keeps the biased moving variance (SPEC's default). Dropout masks come
-from Keras's ``Dropout`` layers, seeded with ``seed`` (fresh masks every step). The device
-is set through ``tf_impl._convert`` only.
+Losses: ``models.training_loss``, as ``models.FullyConnectedNet``/``RegressionNet``:
+``keras.losses.SparseCategoricalCrossentropy(from_logits=True)`` in the model's dtype plus
+the model's ``HalfL2`` penalties (0.5 * reg * sum W**2 on the kernels), or the mean square
+error summed over K and averaged over N (``models.mse``). Keras's BatchNormalization keeps
+the biased moving variance (SPEC's default). Dropout masks come from Keras's ``Dropout``
+layers, seeded with ``seed`` (fresh masks every step). The device is set through
+``tf_impl._convert`` only.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from dlparity.reference.training import BaseTrainer  # the interface and its checks
+from dlparity.contract.training import BaseTrainer  # the interface and its checks
 
 from . import _convert
 from .models import (
-    _sum_penalties,
     build_fc_model,
     build_regression_model,
     export_params,
     load_params,
-    mse,
     param_variables,
+    training_loss,
 )
 from .optim import adam_update
 
@@ -51,8 +49,8 @@ __all__ = ["Trainer"]
 
 
 class _Adam:
-    """SPEC's Adam on a dict of variables: AdamTrainer's state (m, v per variable, the step
-    count t in the variables' dtype) and ``optim.adam_update``."""
+    """SPEC's Adam on a dict of variables: its state (m, v per variable, the step count t in
+    the variables' dtype) and ``optim.adam_update`` (bias correction always on)."""
 
     def __init__(self, variables: dict[str, tf.Variable], hyper: dict[str, float],
                  dtype: str) -> None:
@@ -93,7 +91,7 @@ class _SGD:
 class Trainer(BaseTrainer):
     """Trains one FC model of SPEC.md §2 "Models" with Keras and a GradientTape step.
 
-    See ``dlparity.reference.training.BaseTrainer`` for the arguments. ``device`` is 'cpu'
+    See ``dlparity.contract.training.BaseTrainer`` for the arguments. ``device`` is 'cpu'
     or 'cuda'; ``compile`` is None (= 'tf.function'), 'tf.function', 'eager' or 'xla'.
 
     Attributes: ``model`` (the keras.Sequential), ``variables`` (its parameters by the
@@ -107,13 +105,11 @@ class Trainer(BaseTrainer):
         with _convert.device(self.device):
             if self.task == "regression":
                 self.model = build_regression_model(self.layer_dims, dtype=self.dtype)
-                self.loss: Callable = mse
             else:
                 self.model = build_fc_model(self.layer_dims, reg=self.reg, dropout=self.dropout,
                                             normalization=self.normalization, dtype=self.dtype,
                                             seed=self.seed)
-                self.loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True,
-                                                                       dtype=dtype)
+            self.loss = training_loss(self.model, self.task, self.dtype)
             load_params(self.model, params)
             self.variables = param_variables(self.model)
             if self.update_rule == "adam":
@@ -129,7 +125,7 @@ class Trainer(BaseTrainer):
         variables = list(self.variables.values())
         with tf.GradientTape() as tape:
             out = self.model(X, training=True)  # (N, C) or (N, K)
-            value = self.loss(y, out) + _sum_penalties(self.model)
+            value = self.loss(y, out)
         self.update.apply(tape.gradient(value, variables))
         return value
 

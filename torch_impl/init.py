@@ -8,14 +8,12 @@ only statistical tests can compare. Values are drawn in float64 on the CPU gener
 cast, so one seed gives the same weights, up to rounding, in every dtype and on every
 device.
 
-The std comes from ``dlparity.contract.init.fans`` (SPEC's (fan_in, fan_out) layout):
+The std comes from ``dlparity.contract.init.std_for`` (SPEC's (fan_in, fan_out) layout):
 ``nn.init.kaiming_normal_`` / ``xavier_normal_`` would read the fans from torch's
 (out, in, *kernel) layout, so the draws use ``nn.init.normal_`` with that std.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
@@ -36,6 +34,15 @@ def _blank(
     return torch.empty(shape, dtype=torch.float64), generator
 
 
+def _normal(shape: tuple[int, ...], rng: np.random.Generator, std: float,
+            dtype: np.dtype) -> np.ndarray:
+    """Plain normal(0, std) from torch's RNG (``nn.init.normal_``), drawn in float64,
+    returned in ``dtype``."""
+    t, g = _blank(shape, rng)
+    torch.nn.init.normal_(t, 0.0, std, generator=g)
+    return to_numpy(t).astype(dtype, copy=False)
+
+
 def he_normal(
     shape: int | tuple[int, ...], rng: np.random.Generator, *, dtype: DTypeLike = np.float64
 ) -> np.ndarray:
@@ -50,10 +57,7 @@ def he_normal(
     - w: array of the given shape and dtype
     """
     shape, rng, dtype = contract.he_normal(shape, rng, dtype=dtype)
-    fan_in, _ = contract.fans(shape)
-    t, g = _blank(shape, rng)
-    torch.nn.init.normal_(t, 0.0, math.sqrt(2.0 / fan_in), generator=g)
-    return to_numpy(t).astype(dtype, copy=False)
+    return _normal(shape, rng, contract.std_for(shape, "he"), dtype)
 
 
 def xavier_normal(
@@ -76,11 +80,7 @@ def xavier_normal(
     - w: array of the given shape and dtype
     """
     shape, rng, mode, dtype = contract.xavier_normal(shape, rng, mode, dtype=dtype)
-    fan_in, fan_out = contract.fans(shape)
-    std = math.sqrt(1.0 / fan_in) if mode == "fan_in" else math.sqrt(2.0 / (fan_in + fan_out))
-    t, g = _blank(shape, rng)
-    torch.nn.init.normal_(t, 0.0, std, generator=g)
-    return to_numpy(t).astype(dtype, copy=False)
+    return _normal(shape, rng, contract.std_for(shape, mode), dtype)
 
 
 def truncated_normal(

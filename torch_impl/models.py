@@ -5,10 +5,11 @@ Two layers of the same models (SPEC.md §2 "Models"):
 - ``FCNetModule`` and ``RegressionModule``: plain ``nn.Module``s (``nn.Linear``, ReLU,
   ``nn.Dropout``, ``nn.BatchNorm1d``) as a PyTorch user writes them, with
   ``load_params``/``export_params`` to exchange the reference's ``params`` dict (W1, b1,
-  gamma1, beta1, ...; ``nn.Linear.weight`` is (out, in) = W.T) and, on ``FCNetModule``, an
-  idiomatic ``train_step`` (forward, loss, ``backward()``, ``optimizer.step()``). One set of
-  initial weights can so be trained three ways: reference + Solver, ``FullyConnectedNet``
-  below + Solver, and the module with ``torch.optim.Adam``.
+  gamma1, beta1, ...; ``nn.Linear.weight`` is (out, in) = W.T) and ``training_loss`` (the
+  SPEC loss of the outputs, written once for the API models below and the idiomatic
+  ``torch_impl.training.Trainer``: forward, loss, ``backward()``, ``optimizer.step()``).
+  One set of initial weights can so be trained three ways: reference + Solver,
+  ``FullyConnectedNet`` below + Solver, and the module with ``torch.optim`` in a Trainer.
 - ``FullyConnectedNet`` and ``RegressionNet``: the SPEC API (constructor arguments,
   ``params`` dict of NumPy arrays, ``loss(X, y=None)``), computed by those modules with
   autograd. Their constructors are the shared ``dlparity.contract.models`` base classes
@@ -61,11 +62,33 @@ class FixedMaskDropout(nn.Dropout):
         return super().forward(x)
 
 
-class _ParamsExchange(nn.Module):
-    """``load_params``/``export_params`` between ``param_map()`` and a NumPy params dict."""
+class _SpecModule(nn.Module):
+    """What FCNetModule and RegressionModule share: their ``linears``, the parameter
+    exchange with a NumPy params dict (``load_params``/``export_params`` through
+    ``param_map()``) and the training loss (``data_loss`` + the L2 penalty)."""
+
+    linears: nn.ModuleList
 
     def param_map(self) -> ParamMap:
+        """W1, b1, ... -> (parameter, transposed?) in the reference's names."""
+        out: ParamMap = {}
+        for i, linear in enumerate(self.linears, start=1):
+            out[f"W{i}"], out[f"b{i}"] = (linear.weight, True), (linear.bias, False)
+        return out
+
+    def data_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The data loss of the outputs ``out`` against the targets ``y``."""
         raise NotImplementedError
+
+    def l2_penalty(self, reg: float) -> torch.Tensor:
+        """0.5 * reg * sum(W**2) over the Linear weights (not biases, gamma, beta)."""
+        return 0.5 * reg * sum(torch.sum(linear.weight**2) for linear in self.linears)
+
+    def training_loss(self, out: torch.Tensor, y: torch.Tensor, reg: float = 0.0
+                      ) -> torch.Tensor:
+        """The SPEC training loss of the outputs: data loss (+ 0.5 * reg * sum W**2)."""
+        loss = self.data_loss(out, y)
+        return loss + self.l2_penalty(reg) if reg else loss
 
     @torch.no_grad()
     def load_params(self, params: Mapping[str, np.ndarray]) -> None:
@@ -85,7 +108,7 @@ class _ParamsExchange(nn.Module):
         return {k: to_numpy(t.T if layout[k] else t) for k, t in tensors.items()}
 
 
-class FCNetModule(_ParamsExchange):
+class FCNetModule(_SpecModule):
     """{Linear - [BatchNorm1d] - ReLU - [Dropout]} x (L - 1) - Linear, returning logits.
 
     Inputs:
@@ -131,39 +154,13 @@ class FCNetModule(_ParamsExchange):
                 h = self.dropouts[i](h)
         return self.linears[-1](h)  # (N, C)
 
-    def l2_penalty(self, reg: float) -> torch.Tensor:
-        """0.5 * reg * sum(W**2) over the Linear weights (not biases, gamma, beta)."""
-        return 0.5 * reg * sum(torch.sum(linear.weight**2) for linear in self.linears)
-
-    def train_step(
-        self,
-        X: torch.Tensor,
-        y: torch.Tensor,
-        optimizer: torch.optim.Optimizer,
-        reg: float = 0.0,
-    ) -> float:
-        """One training step: softmax cross-entropy + L2, backward, optimizer update.
-
-        Usage::
-
-            module = FCNetModule([256, 100], 784, 10)
-            optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
-            loss = module.train_step(X_batch, y_batch, optimizer, reg=5e-5)
-
-        Returns the loss before the update, a Python float.
-        """
-        self.train()
-        optimizer.zero_grad()
-        loss = F.cross_entropy(self(X), y) + self.l2_penalty(reg)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+    def data_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Softmax cross-entropy of the scores (N, C), averaged over N; y int64 (N,)."""
+        return F.cross_entropy(out, y)
 
     def param_map(self) -> ParamMap:
         """W1, b1, gamma1, beta1, ... -> (parameter, transposed?) in the reference's names."""
-        out: ParamMap = {}
-        for i, linear in enumerate(self.linears, start=1):
-            out[f"W{i}"], out[f"b{i}"] = (linear.weight, True), (linear.bias, False)
+        out = super().param_map()
         for i, norm in enumerate(self.norms, start=1):
             out[f"gamma{i}"], out[f"beta{i}"] = (norm.weight, False), (norm.bias, False)
         return out
@@ -200,7 +197,7 @@ class FCNetModule(_ParamsExchange):
             drop.keep_mask = None if masks is None else to_tensor(masks[i])  # (N, d_i), bool
 
 
-class RegressionModule(_ParamsExchange):
+class RegressionModule(_SpecModule):
     """{Linear - ReLU} x (L - 1) - Linear for regression, layer widths ``layer_dims``."""
 
     def __init__(self, layer_dims: Sequence[int], dtype: torch.dtype = torch.float64) -> None:
@@ -216,18 +213,17 @@ class RegressionModule(_ParamsExchange):
             h = torch.relu(linear(h))  # (N, d_i)
         return self.linears[-1](h)  # (N, K)
 
-    def param_map(self) -> ParamMap:
-        out: ParamMap = {}
-        for i, linear in enumerate(self.linears, start=1):
-            out[f"W{i}"], out[f"b{i}"] = (linear.weight, True), (linear.bias, False)
-        return out
+    def data_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """SPEC's mean square error of out (N, K) against y (N, K): summed, over N
+        (F.mse_loss's 'mean' divides by N*K)."""
+        return F.mse_loss(out, y, reduction="sum") / out.shape[0]
 
 
 # ------------------------------------------------------------------- the SPEC API
 
 
 def _value_and_grads(
-    loss: torch.Tensor, module: _ParamsExchange
+    loss: torch.Tensor, module: _SpecModule
 ) -> tuple[np.floating, dict[str, np.ndarray]]:
     """The loss as a NumPy scalar and its gradients by autograd, keyed like params."""
     names = list(module.param_map())
@@ -283,7 +279,7 @@ class FullyConnectedNet(FullyConnectedNetBase):
             with torch.no_grad():
                 return to_numpy(module(to_tensor(X)))  # (N, C)
         scores = module(to_tensor(X))  # (N, C)
-        loss = F.cross_entropy(scores, to_tensor(y).long()) + module.l2_penalty(self.reg)
+        loss = module.training_loss(scores, to_tensor(y).long(), self.reg)
         module.store_bn_params(self.bn_params)
         return _value_and_grads(loss, module)
 
@@ -291,7 +287,7 @@ class FullyConnectedNet(FullyConnectedNetBase):
 class RegressionNet(RegressionNetBase):
     """SPEC's RegressionNet (the dating example), computed by ``RegressionModule`` with
     autograd: {affine - relu} x (L - 1) - affine and the mean square error
-    (1/N) sum (out - y)**2 (F.mse_loss summed, over N: its 'mean' divides by N*K).
+    (1/N) sum (out - y)**2 (``RegressionModule.data_loss``).
 
     Inputs (checked by ``dlparity.contract.models.RegressionNetBase``):
     - params: dict W1, b1, ..., WL, bL (copied), as the reference.
@@ -318,5 +314,4 @@ class RegressionNet(RegressionNetBase):
                 return to_numpy(module(to_tensor(X)))  # (N, K)
         out = module(to_tensor(X))  # (N, K)
         yt = to_tensor(self._targets(y, X.shape[0]))  # (N, K), the model's dtype
-        loss = F.mse_loss(out, yt, reduction="sum") / X.shape[0]
-        return _value_and_grads(loss, module)
+        return _value_and_grads(module.training_loss(out, yt), module)

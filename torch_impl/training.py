@@ -1,5 +1,5 @@
 """Training the SPEC models the PyTorch way: ``Trainer`` (the interface of
-``dlparity.reference.training``, see there).
+``dlparity.contract.training``, see there).
 
 The model is this package's ``FCNetModule`` / ``RegressionModule``; the update is the
 STOCK ``torch.optim`` configured to the SPEC formula, in the usual loop
@@ -12,10 +12,11 @@ STOCK ``torch.optim`` configured to the SPEC formula, in the usual loop
 - 'adam': ``Adam(lr, betas=(beta1, beta2), eps=epsilon)``, the textbook update with bias
   correction and epsilon outside the sqrt, as SPEC.
 
-Losses: ``F.cross_entropy`` (mean over N) plus 0.5 * reg * sum(W**2) on the Linear weights
-(``FCNetModule.l2_penalty``; not the optimizer's ``weight_decay``, which would also decay
-the biases); the mean square error ``F.mse_loss(reduction='sum') / N`` (torch's 'mean'
-divides by N*K). ``BatchNorm1d`` keeps the UNBIASED running variance (torch's convention):
+Losses: the modules' ``training_loss``, also used by ``models.FullyConnectedNet`` and
+``models.RegressionNet``: ``F.cross_entropy`` (mean over N) plus 0.5 * reg * sum(W**2) on
+the Linear weights (``l2_penalty``; not the optimizer's ``weight_decay``, which would also
+decay the biases); the mean square error ``F.mse_loss(reduction='sum') / N`` (torch's
+'mean' divides by N*K). ``BatchNorm1d`` keeps the UNBIASED running variance (torch's convention):
 running statistics do not enter the training loss, only ``predict``.
 
 ``compile``: None or 'eager', or 'torch.compile' (the whole step function -- forward,
@@ -29,9 +30,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from dlparity.reference.training import BaseTrainer  # the interface and its checks
+from dlparity.contract.training import BaseTrainer  # the interface and its checks
 
 from . import _convert
 from .models import FCNetModule, RegressionModule
@@ -74,7 +74,7 @@ def _start_with_float64_steps(adam: torch.optim.Adam, parameters: list[torch.Ten
 class Trainer(BaseTrainer):
     """Trains one FC model of SPEC.md §2 "Models" with an ``nn.Module`` and ``torch.optim``.
 
-    See ``dlparity.reference.training.BaseTrainer`` for the arguments. ``device`` is any
+    See ``dlparity.contract.training.BaseTrainer`` for the arguments. ``device`` is any
     torch device name ('cpu', 'cuda', 'cuda:1'); ``compile`` is None (= 'eager') or
     'torch.compile'.
     Dropout masks come from torch's global generator (fresh every step; ``seed`` seeds the
@@ -103,17 +103,12 @@ class Trainer(BaseTrainer):
         if self.compile == "torch.compile":
             self._train_step = torch.compile(self._eager_step)
 
-    def _loss(self, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The training loss: data loss (+ the L2 penalty on the weights)."""
-        out = self.module(X)  # (N, C) or (N, K)
-        if self.task == "regression":
-            return F.mse_loss(out, y, reduction="sum") / X.shape[0]
-        loss = F.cross_entropy(out, y)
-        return loss + self.module.l2_penalty(self.reg) if self.reg else loss
-
     def _eager_step(self, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """zero_grad, the training loss (data loss + L2), backward, the optimizer's step;
+        returns the loss before the update."""
         self.optimizer.zero_grad()
-        loss = self._loss(X, y)
+        out = self.module(X)  # (N, C) or (N, K)
+        loss = self.module.training_loss(out, y, self.reg)
         loss.backward()
         self.optimizer.step()
         return loss.detach()

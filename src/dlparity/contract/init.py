@@ -10,7 +10,8 @@ Every initialiser takes ``(shape, rng, ...)`` and a keyword-only ``dtype``:
 
 The validators return the normalised arguments in signature order: ``shape`` as a tuple of
 Python ints, ``rng`` unchanged, numbers as floats, ``dtype`` as a ``numpy.dtype``.
-:func:`fans` gives the (fan_in, fan_out) every implementation uses.
+:func:`fans` gives the (fan_in, fan_out) every implementation uses, :func:`std_for` the
+std of ``he_normal`` and ``xavier_normal`` (the one place that rule is written).
 """
 
 from __future__ import annotations
@@ -75,6 +76,25 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     if len(shape) == 1:
         return shape[0], shape[0]
     return math.prod(shape[:-1]), shape[-1]
+
+
+def std_for(shape: tuple[int, ...], mode: str) -> float:
+    """The std of the plain normal drawn for a validated weight ``shape`` (SPEC §4).
+
+    - mode 'he' (``he_normal``): sqrt(2 / fan_in);
+    - mode 'fan_in' (``xavier_normal``'s default): sqrt(1 / fan_in);
+    - mode 'fan_avg' (``xavier_normal``, Glorot's form): sqrt(2 / (fan_in + fan_out)).
+
+    (fan_in, fan_out) are :func:`fans` of the shape.
+    """
+    fan_in, fan_out = fans(shape)
+    if mode == "he":
+        return math.sqrt(2.0 / fan_in)
+    if mode == "fan_in":
+        return math.sqrt(1.0 / fan_in)
+    if mode == "fan_avg":
+        return math.sqrt(2.0 / (fan_in + fan_out))
+    raise ValueError(f"std_for: mode must be one of ('he', *{XAVIER_MODES}); received {mode!r}")
 
 
 def he_normal(

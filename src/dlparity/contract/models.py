@@ -8,9 +8,10 @@ subclass the two base classes here, so in every implementation
   names and shapes (W1, b1, [gamma1, beta1], ...; Wi is (fan_in, fan_out), as
   ``affine_forward`` uses it) and the state dicts (``dropout_param``, ``bn_params``) are
   the same;
-- ONE seed gives the SAME initial parameters (drawn with ``numpy.random.default_rng``, see
-  :class:`FullyConnectedNetBase`), so a user comparing frameworks starts them all from one
-  point;
+- ONE seed gives the SAME initial parameters (drawn with ``numpy.random.default_rng`` by
+  :func:`seeded_params`, the one place that rule is written; the Trainers of
+  ``dlparity.contract.training`` start from it too), so a user comparing frameworks starts
+  them all from one point;
 - ``loss(X, y)`` checks its inputs the same way (``_loss_inputs``, ``_targets``).
 
 A subclass builds its framework model in ``_build()`` (called once, at the end of
@@ -34,9 +35,13 @@ __all__ = [
     "check_dims",
     "check_dtype",
     "flat_inputs",
+    "parameter_shapes",
+    "regression_targets",
+    "seeded_params",
 ]
 
 NORMALIZATIONS = (None, "batchnorm")
+WEIGHT_SCALE = 1e-2  # FullyConnectedNet's default std of the starting weights
 
 
 # ------------------------------------------------------------------ argument checks
@@ -81,6 +86,16 @@ def flat_inputs(fn: str, X: Any, input_dim: int, dtype: np.dtype) -> np.ndarray:
     return X.reshape(X.shape[0], D).astype(dtype, copy=False)  # (N, D)
 
 
+def regression_targets(fn: str, y: Any, n: int, K: int, dtype: np.dtype) -> np.ndarray:
+    """Float targets y of shape (n, K) -- (n,) accepted when K = 1 -- as (n, K) of ``dtype``
+    (no copy when y already is)."""
+    y = v.as_float_array(fn, "y", y, ndim=(1, 2), shape_hint="(N, K)")
+    if y.ndim == 1 and K == 1:
+        y = y.reshape(-1, 1)  # (N, 1)
+    v.check_shape(fn, "y", y, (n, K), "(the predictions' shape (N, K))")
+    return y.astype(dtype, copy=False)  # (N, K)
+
+
 def _layer_count(fn: str, params: Mapping[str, Any]) -> int:
     """L such that the keys of params are exactly W1, b1, ..., WL, bL."""
     L = sum(1 for k in params if isinstance(k, str) and k.startswith("W"))
@@ -110,6 +125,51 @@ def _chained_dims(fn: str, arrays: Mapping[str, np.ndarray], L: int) -> tuple[in
     return tuple(int(d) for d in dims)
 
 
+# ------------------------------------------------------------ the starting parameters
+
+
+def parameter_shapes(layer_dims: Sequence[int], normalization: str | None) -> dict[str, tuple]:
+    """Name -> shape of every parameter of an FC net with widths ``layer_dims = (d_0, ...,
+    d_L)``, in FullyConnectedNet's order: W1, b1, [gamma1, beta1,] W2, ...; Wi is
+    (d_{i-1}, d_i) = (fan_in, fan_out), bi, gamma_i, beta_i are (d_i,); gamma/beta only on
+    the hidden layers (normalization='batchnorm'). d_L may be 1 (a regression output)."""
+    L = len(layer_dims) - 1
+    shapes: dict[str, tuple] = {}
+    for i in range(1, L + 1):
+        shapes[f"W{i}"] = (layer_dims[i - 1], layer_dims[i])
+        shapes[f"b{i}"] = (layer_dims[i],)
+        if normalization == "batchnorm" and i < L:
+            shapes[f"gamma{i}"] = shapes[f"beta{i}"] = (layer_dims[i],)
+    return shapes
+
+
+def seeded_params(
+    layer_dims: Sequence[int],
+    normalization: str | None,
+    dtype: np.dtype,
+    seed: int | None,
+    weight_scale: float = WEIGHT_SCALE,
+) -> dict[str, np.ndarray]:
+    """The seeded starting parameters, ONE rule for every implementation and Trainer.
+
+    ``rng = numpy.random.default_rng(seed)``; for i = 1 .. L in order, Wi = weight_scale *
+    rng.standard_normal((d_{i-1}, d_i)) drawn in float64 and then cast to dtype; bi and
+    beta_i zeros, gamma_i ones (names, order and shapes of :func:`parameter_shapes`; any
+    output width, 1 included). ``seed=None`` draws fresh weights.
+    """
+    rng = np.random.default_rng(seed)
+    params = {}
+    for name, shape in parameter_shapes(layer_dims, normalization).items():
+        if name.startswith("W"):
+            w = weight_scale * rng.standard_normal(shape)  # (fan_in, fan_out), float64
+            params[name] = w.astype(dtype)
+        elif name.startswith("gamma"):
+            params[name] = np.ones(shape, dtype=dtype)  # (d_i,)
+        else:  # b, beta
+            params[name] = np.zeros(shape, dtype=dtype)  # (d_i,)
+    return params
+
+
 # ---------------------------------------------------------------- FullyConnectedNet
 
 
@@ -121,7 +181,7 @@ class FullyConnectedNetBase:
     floating NumPy dtype), dropout (the DROP probability, in [0, 1); 0: no dropout layers),
     normalization (None or 'batchnorm'), seed (None or an int >= 0).
 
-    Initial parameters, ONE rule for every implementation: ``rng =
+    Initial parameters, ONE rule for every implementation (:func:`seeded_params`): ``rng =
     numpy.random.default_rng(seed)``; for i = 1 .. L in order, Wi = weight_scale *
     rng.standard_normal((layer_dims[i-1], layer_dims[i])) drawn in float64 and then cast to
     dtype; bi, beta_i zeros, gamma_i ones. So one seed gives identical starting weights in
@@ -144,7 +204,7 @@ class FullyConnectedNetBase:
         input_dim: int,
         num_classes: int,
         reg: float = 0.0,
-        weight_scale: float = 1e-2,
+        weight_scale: float = WEIGHT_SCALE,
         dtype: Any = np.float32,
         dropout: float = 0.0,
         normalization: str | None = None,
@@ -164,7 +224,8 @@ class FullyConnectedNetBase:
         self.layer_dims = (self.input_dim, *self.hidden_dims, self.num_classes)
         self.num_layers = len(self.layer_dims) - 1
         self.use_dropout = self.dropout > 0
-        self.params = self._init_params()
+        self.params = seeded_params(self.layer_dims, self.normalization, self.dtype, self.seed,
+                                    self.weight_scale)
 
         # State containers by design: the dropout setting and one bn_param per hidden layer.
         self.dropout_param: dict[str, Any] = {}
@@ -179,20 +240,6 @@ class FullyConnectedNetBase:
 
     def _build(self) -> None:
         """Build the implementation's own model (nothing in the NumPy reference)."""
-
-    def _init_params(self) -> dict[str, np.ndarray]:
-        """W ~ weight_scale * N(0, 1), drawn in float64 then cast; b = 0; gamma = 1; beta = 0."""
-        rng = np.random.default_rng(self.seed)
-        params = {}
-        for i in range(1, self.num_layers + 1):
-            d_in, d_out = self.layer_dims[i - 1], self.layer_dims[i]
-            w = self.weight_scale * rng.standard_normal((d_in, d_out))  # (d_in, d_out)
-            params[f"W{i}"] = w.astype(self.dtype)
-            params[f"b{i}"] = np.zeros(d_out, dtype=self.dtype)  # (d_out,)
-            if self.normalization == "batchnorm" and i < self.num_layers:
-                params[f"gamma{i}"] = np.ones(d_out, dtype=self.dtype)  # (d_out,)
-                params[f"beta{i}"] = np.zeros(d_out, dtype=self.dtype)  # (d_out,)
-        return params
 
     @property
     def config(self) -> dict[str, Any]:
@@ -297,12 +344,7 @@ class RegressionNetBase:
 
     def _targets(self, y: Any, n: int) -> np.ndarray:
         """Float targets y (n, K) -- or (n,) when K = 1 -- as (n, K) of dtype."""
-        fn = "RegressionNet.loss"
-        y = v.as_float_array(fn, "y", y, ndim=(1, 2), shape_hint="(N, K)")
-        if y.ndim == 1 and self.output_dim == 1:
-            y = y.reshape(-1, 1)  # (N, 1)
-        v.check_shape(fn, "y", y, (n, self.output_dim), "(the predictions' shape (N, K))")
-        return y.astype(self.dtype, copy=False)  # (N, K)
+        return regression_targets("RegressionNet.loss", y, n, self.output_dim, self.dtype)
 
     def loss(
         self, X: np.ndarray, y: np.ndarray | None = None
