@@ -35,6 +35,12 @@ class Case:
     name: str
     make: Callable[[np.random.Generator], Args]
     smooth: bool = True  # False: inputs sit on a kink, where central differences do not apply
+    # Optimizer trajectories: the default number of steps; ``make(rng, steps=k)`` draws a
+    # trajectory of k steps instead (the oracle's ``--steps``). None for every other case.
+    steps: int | None = None
+    # False: the case relies on the reference's own choices beyond SPEC.md (such as the
+    # Solver's seeded batch order), so the oracle does not hold third-party code to it.
+    oracle: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,8 @@ class OpRecord:
       ``layer``     ``out, cache = f(*args)``; ``grads = backward(dout, cache)`` with a random dout
       ``loss``      ``value, grad = f(*args)`` (grad w.r.t. the first argument)
       ``value``     ``f(*args)``, any nesting of arrays / floats / tuples / lists
-      ``optimizer`` a trajectory: ``args = (w, [dw_1..dw_T], config, [lr_1..lr_T], clip_norm)``
+      ``optimizer`` a trajectory: ``args = (w, [dw_1..dw_T], config, [lr_1..lr_T], clip_norm)``;
+                    an lr of None leaves ``config['learning_rate']`` alone (default or as set)
       ``random``    an initialiser: compared by statistics, not element by element
       ``model``     ``FullyConnectedNet``: same weights loaded, ``loss(X, y)`` compared
       ``solver``    ``Solver``: a short seeded training run, loss history compared
@@ -160,23 +167,26 @@ def _mask(rng: np.random.Generator, shape: tuple[int, ...], p: float) -> np.ndar
     return rng.random(shape) >= p
 
 
-def _optimizer_case(name: str, shape: tuple[int, ...], steps: int, *, lr: float,
+def _optimizer_case(name: str, shape: tuple[int, ...], steps: int, *, lr: float | None,
                     schedule: bool = False, wide_range: bool = False,
                     clip_norm: float | None = None,
                     extra: dict[str, Any] | None = None) -> Case:
     """A trajectory: gradients spanning magnitudes (down to 1e-6, where ε terms show), lr
     optionally changing every step as a schedule would, gradients optionally clipped by
-    global norm before each step (through the implementation's clip_by_global_norm)."""
+    global norm before each step (through the implementation's clip_by_global_norm).
+    ``lr=None``: the config starts with ``extra`` only, so every default is exercised."""
 
-    def make(rng: np.random.Generator) -> Args:
+    def make(rng: np.random.Generator, steps: int = steps) -> Args:
         w = _n(rng, *shape)
         scales = 10.0 ** rng.uniform(-6, 1, size=shape) if wide_range else 1.0
         grads = [scales * _n(rng, *shape) for _ in range(steps)]
+        if lr is None:
+            return w, grads, dict(extra or {}), [None] * steps, clip_norm
         lrs = [lr * 0.98**k if schedule else lr for k in range(steps)]
         config = {"learning_rate": lr, **(extra or {})}
         return w, grads, config, lrs, clip_norm
 
-    return Case(name, make)
+    return Case(name, make, steps=steps)
 
 
 def _optimizer(rule: str, lr: float, **extra: Any) -> OpRecord:
@@ -186,6 +196,8 @@ def _optimizer(rule: str, lr: float, **extra: Any) -> OpRecord:
                         wide_range=True, extra=extra),
         _optimizer_case("schedule_clipped_100_steps", (3, 2), 100, lr=lr, schedule=True,
                         clip_norm=1.0, extra=extra),
+        # An empty config: every hyper-parameter takes its SPEC default (lr included).
+        _optimizer_case("defaults_60_steps", (6,), 60, lr=None, wide_range=True),
     ))
 
 
@@ -197,6 +209,15 @@ def _align_column_signs(got: dict[str, Any], want: dict[str, Any]) -> dict[str, 
         signs = np.where(np.sum(a.astype(np.float64) * b, axis=0) < 0, -1, 1).astype(a.dtype)
         out["out"] = a * signs
     return out
+
+
+def _solver_identical_samples(rng: np.random.Generator) -> Args:
+    x0, label = _n(rng, 1, 5), int(rng.integers(0, 3))
+    data = {"X_train": np.repeat(x0, 20, axis=0), "y_train": np.full(20, label),
+            "X_val": _n(rng, 12, 5), "y_val": _labels(rng, 12, 3)}
+    return (dict(hidden_dims=[8], input_dim=5, num_classes=3, reg=0.01, seed=3), data,
+            dict(update_rule="sgd_momentum", optim_config={"learning_rate": 0.05},
+                 lr_decay=0.8, batch_size=5, num_epochs=3, verbose=False))
 
 
 def _sum_of_sines(a: np.ndarray) -> float:
@@ -211,6 +232,7 @@ def _cubes(a: np.ndarray) -> np.ndarray:
 
 _ACT_CASES = (
     Case("2d", lambda r: (_n(r, 4, 5),)),
+    Case("1d", lambda r: (_n(r, 6),)),
     Case("N1", lambda r: (_n(r, 1, 3),)),
     Case("3d_kinks", lambda r: (_with_exact_zeros(_n(r, 2, 3, 4), r),), smooth=False),
 )
@@ -260,6 +282,9 @@ RECORDS: tuple[OpRecord, ...] = (
         Case("train_constant_column", lambda r: _bn_inputs(r, 6, 4, "train", constant_column=True)),
         Case("train_unbiased_running_var", lambda r: _bn_inputs(r, 7, 3, "train", unbiased=True)),
         Case("test", lambda r: _bn_inputs(r, 5, 4, "test")),
+        # Only the mode given: eps, momentum and the running statistics take defaults.
+        Case("train_default_bn_param", lambda r: (*_bn_inputs(r, 6, 3, "train")[:3],
+                                                  {"mode": "train"})),
     ), backward="batchnorm_backward", grad_names=("dx", "dgamma", "dbeta"), state=_bn_state),
     OpRecord("affine_relu_forward", "layer", (
         Case("2d", lambda r: _affine(r, 4, (6,), 5)),
@@ -288,7 +313,11 @@ RECORDS: tuple[OpRecord, ...] = (
     )),
     OpRecord("sigmoid_cross_entropy_loss", "loss", (
         Case("1d", lambda r: (_n(r, 6, scale=3.0), (r.random(6) < 0.5).astype(float))),
-        Case("2d_soft_targets", lambda r: (_n(r, 4, 3, scale=3.0), r.random((4, 3)))),
+        Case("2d_binary_targets", lambda r: (_n(r, 4, 3, scale=3.0),
+                                             (r.random((4, 3)) < 0.5).astype(float))),
+        # SPEC.md §2 says y is 0/1; the reference also takes soft targets in [0, 1].
+        Case("2d_soft_targets", lambda r: (_n(r, 4, 3, scale=3.0), r.random((4, 3))),
+             oracle=False),
         Case("extreme", lambda r: (np.array([[-1000.0, 1000.0], [30.0, -30.0]]),
                                    np.array([[1.0, 0.0], [0.0, 1.0]]))),
     )),
@@ -301,6 +330,7 @@ RECORDS: tuple[OpRecord, ...] = (
         Case("2d", lambda r: (np.log(_distribution(r, 4, 5)), _distribution(r, 4, 5))),
         Case("p_with_zeros", lambda r: (np.log(_distribution(r, 3, 4)),
                                         _distribution(r, 3, 4, zeros=True))),
+        Case("1d", lambda r: (np.log(_distribution(r, 6)), _distribution(r, 6))),
     )),
     OpRecord("l2_regularization", "loss", (
         Case("2d", lambda r: (_n(r, 5, 4), 0.3)),
@@ -316,6 +346,7 @@ RECORDS: tuple[OpRecord, ...] = (
     OpRecord("entropy", "value", (
         Case("1d", lambda r: (_distribution(r, 5),)),
         Case("2d_with_zeros", lambda r: (_distribution(r, 3, 4, zeros=True),)),
+        Case("base_e", lambda r: (_distribution(r, 2, 6), float(np.e))),
     )),
     OpRecord("cross_entropy", "value", (
         Case("1d", lambda r: (_distribution(r, 5), _distribution(r, 5))),
@@ -370,6 +401,7 @@ RECORDS: tuple[OpRecord, ...] = (
     OpRecord("truncated_normal", "random", (
         Case("std_0.1", lambda r: ((300, 400), r, 0.1)),
         Case("mean_2", lambda r: ((50_000,), r, 1.0, 2.0)),
+        Case("default_std_and_mean", lambda r: ((200, 300), r)),
     )),
     # ---------------------------------------------------------------- preprocessing
     OpRecord("normalize_features", "value", (
@@ -399,6 +431,7 @@ RECORDS: tuple[OpRecord, ...] = (
     )),
     OpRecord("rel_error", "value", (
         Case("arrays", lambda r: (_n(r, 4, 3), _n(r, 4, 3))),
+        Case("with_zeros", lambda r: (np.array([0.0, 1e-9, 2.0]), np.array([0.0, 0.0, 2.0]))),
     )),
     OpRecord("grad_check_distance", "value", (
         Case("arrays", lambda r: (_n(r, 5), _n(r, 5))),
@@ -416,12 +449,16 @@ RECORDS: tuple[OpRecord, ...] = (
                               "torch's FullyConnectedNet runs nn.BatchNorm1d, whose running "
                               "variance is the UNBIASED batch variance")}),
     OpRecord("Solver", "solver", (
-        Case("sgd_momentum_two_epochs", lambda r: (
+        Case("sgd_momentum_two_epochs", oracle=False, make=lambda r: (
             dict(hidden_dims=[8], input_dim=5, num_classes=3, reg=0.01, seed=3),
             {"X_train": _n(r, 40, 5), "y_train": _labels(r, 40, 3),
              "X_val": _n(r, 10, 5), "y_val": _labels(r, 10, 3)},
             dict(update_rule="sgd_momentum", optim_config={"learning_rate": 0.05},
                  lr_decay=0.9, batch_size=10, num_epochs=2, seed=11, verbose=False))),
+        # Every training sample is the same one, so ANY mini-batch order (or sampling with
+        # replacement, as CS231n's Solver does) gives the same trajectory: a third-party
+        # Solver with its own RNG can be compared step by step (no seed argument).
+        Case("identical_samples_per_epoch_decay", _solver_identical_samples),
     )),
 )
 
@@ -439,15 +476,35 @@ def uncovered_names() -> list[str]:
 # ----------------------------------------------------------------------------- running
 
 
-def make_args(record: OpRecord, case: Case) -> Args:
-    """The case's float64 inputs, drawn from a generator seeded by the record and case."""
-    return case.make(np.random.default_rng(seed_for(record.name, case.name)))
+def _seed_parts(record: OpRecord, case: Case, seed: int, *extra: str) -> int:
+    """Seed 0 is the parity suite's own inputs; any other seed draws a new set."""
+    parts = (record.name, case.name, *extra)
+    return seed_for(*parts) if seed == 0 else seed_for(*parts, f"seed={seed}")
 
 
-def upstream_gradient(record: OpRecord, case: Case, out: np.ndarray) -> np.ndarray:
+def make_args(record: OpRecord, case: Case, seed: int = 0, steps: int | None = None) -> Args:
+    """The case's float64 inputs, drawn from a generator seeded by the record and case
+    (and ``seed``, 0 by default). ``steps`` resizes an optimizer trajectory."""
+    rng = np.random.default_rng(_seed_parts(record, case, seed))
+    if steps is not None and case.steps is not None:
+        return case.make(rng, steps=steps)
+    return case.make(rng)
+
+
+def upstream_gradient(record: OpRecord, case: Case, out: np.ndarray,
+                      seed: int = 0) -> np.ndarray:
     """A random (never all-ones) upstream gradient shaped like ``out``, float64."""
-    rng = np.random.default_rng(seed_for(record.name, case.name, "dout"))
+    rng = np.random.default_rng(_seed_parts(record, case, seed, "dout"))
     return rng.standard_normal(np.shape(out))
+
+
+def find_case(name: str, case_name: str) -> tuple[OpRecord, Case]:
+    """The record of catalogue function ``name`` holding the case called ``case_name``."""
+    for record in BY_FUNCTION.get(name, []):
+        for case in record.cases:
+            if case.name == case_name:
+                return record, case
+    raise KeyError(f"no registry case {case_name!r} for {name!r}")
 
 
 def flatten(result: Any, prefix: str = "out") -> dict[str, Any]:
@@ -461,7 +518,7 @@ def flatten(result: Any, prefix: str = "out") -> dict[str, Any]:
 
 
 def run(impl: ModuleType, record: OpRecord, case: Case, args: Args,
-        dout_dtype: np.dtype | type | None = None) -> dict[str, Any]:
+        dout_dtype: np.dtype | type | None = None, seed: int = 0) -> dict[str, Any]:
     """Call ``impl``'s function(s) for ``record`` on ``args``; return named outputs.
 
     ``args`` are used as given (callers pass a fresh ``cast`` copy per implementation).
@@ -469,7 +526,7 @@ def run(impl: ModuleType, record: OpRecord, case: Case, args: Args,
     fn = getattr(impl, record.name)
     if record.protocol == "layer":
         out, cache = fn(*args)
-        dout = upstream_gradient(record, case, out)
+        dout = upstream_gradient(record, case, out, seed)
         dout = dout.astype(dout_dtype or np.asarray(out).dtype)
         grads = getattr(impl, record.backward)(dout, cache)
         if not isinstance(grads, tuple):
@@ -492,7 +549,8 @@ def run(impl: ModuleType, record: OpRecord, case: Case, args: Args,
         for dw, lr in zip(grads, lrs, strict=True):
             if clip_norm is not None:
                 (dw,), _ = impl.clip_by_global_norm([dw], clip_norm)
-            config["learning_rate"] = lr
+            if lr is not None:
+                config["learning_rate"] = lr
             w, config = fn(w, dw, config)
             trajectory.append(w)
         return {"w_trajectory": np.stack(trajectory)}
@@ -504,7 +562,7 @@ def run(impl: ModuleType, record: OpRecord, case: Case, args: Args,
         if unbiased is not None:
             for bn_param in getattr(model, "bn_params", []):
                 bn_param["running_var_unbiased"] = unbiased
-        model.params.update(reference_params(record, case, model.params, X.dtype))
+        model.params.update(reference_params(record, case, model.params, X.dtype, seed))
         loss, grads = model.loss(X, y)
         scores = model.loss(X)
         return {"loss": loss, "scores": scores, **{f"d{k}": g for k, g in sorted(grads.items())}}
@@ -512,7 +570,7 @@ def run(impl: ModuleType, record: OpRecord, case: Case, args: Args,
         model_kwargs, data, solver_kwargs = args
         dtype = data["X_train"].dtype
         model = impl.FullyConnectedNet(**model_kwargs, dtype=dtype)
-        model.params.update(reference_params(record, case, model.params, dtype))
+        model.params.update(reference_params(record, case, model.params, dtype, seed))
         solver = fn(model, data, **solver_kwargs)
         solver.train()
         return {"loss_history": np.asarray(solver.loss_history, dtype=dtype),
@@ -521,9 +579,9 @@ def run(impl: ModuleType, record: OpRecord, case: Case, args: Args,
 
 
 def reference_params(record: OpRecord, case: Case, params: Mapping[str, np.ndarray],
-                     dtype: np.dtype | type) -> dict[str, np.ndarray]:
+                     dtype: np.dtype | type, seed: int = 0) -> dict[str, np.ndarray]:
     """Deterministic weights with the shapes of ``params`` (same for every implementation)."""
-    rng = np.random.default_rng(seed_for(record.name, case.name, "params"))
+    rng = np.random.default_rng(_seed_parts(record, case, seed, "params"))
     out = {}
     for key in sorted(params):
         shape = np.shape(params[key])

@@ -2,6 +2,8 @@
 
     dlparity functions            list the SPEC.md catalogue and where each name lives
     dlparity gradcheck            gradient-check the NumPy reference in float64, in place
+    dlparity check --impl TARGET  hold ANY implementation to the reference (the oracle)
+    dlparity export-vectors DIR   the reference's inputs/outputs as .npy + JSON, for any language
     dlparity conventions          where torch / Keras defaults diverge from the formulas
     dlparity version              versions of dlparity, NumPy and (if installed) torch / TF
 """
@@ -66,6 +68,22 @@ def _cmd_conventions(args: argparse.Namespace) -> int:
     return run_defaults(args.framework)
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Check an implementation (a module or package name, a .py file or a directory)
+    against the reference, one line per catalogue function it defines."""
+    from dlparity.parity_tests.oracle import run_cli
+
+    return run_cli(args)
+
+
+def _cmd_export_vectors(args: argparse.Namespace) -> int:
+    """Write the reference's inputs, upstream gradients, outputs and gradients for every
+    registry case, per function and dtype, as .npy files with a JSON index."""
+    from dlparity.parity_tests.vectors import run_cli
+
+    return run_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlparity",
@@ -96,6 +114,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="largest acceptable grad_check_distance (default 1e-7, the document's)")
     p.add_argument("-q", "--quiet", action="store_true", help="print failures only")
     p.set_defaults(func=_cmd_gradcheck)
+
+    from dlparity.parity_tests.oracle_cli import add_check_arguments, add_export_arguments
+
+    p = sub.add_parser(
+        "check",
+        help="check an implementation against the reference (exit 0 match, 1 mismatch, "
+        "2 usage/import error)",
+        description=_cmd_check.__doc__
+        + " Same as 'python -m dlparity.parity_tests --impl TARGET'. See docs/oracle.md.",
+    )
+    add_check_arguments(p)
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser(
+        "export-vectors",
+        help="write test vectors (.npy + index.json) for implementations in other languages",
+        description=_cmd_export_vectors.__doc__ + " See docs/oracle.md.",
+    )
+    add_export_arguments(p)
+    p.set_defaults(func=_cmd_export_vectors)
 
     p = sub.add_parser(
         "conventions",

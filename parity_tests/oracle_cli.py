@@ -1,0 +1,73 @@
+"""The command-line options of the oracle (``dlparity check``, ``python -m
+dlparity.parity_tests --impl``) and of ``dlparity export-vectors``.
+
+Kept apart from ``oracle.py`` and ``vectors.py`` so that building the ``dlparity`` parser
+imports nothing but argparse: the reference is imported only by the command that runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0; received {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1; received {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a positive number; received {text}")
+    return value
+
+
+def add_check_arguments(parser: argparse.ArgumentParser, impl_required: bool = True) -> None:
+    """The oracle's options."""
+    parser.add_argument("--impl", metavar="TARGET", required=impl_required,
+                        help="the implementation to check: a module or package name "
+                        "(mypkg.layers), a .py file, or a directory")
+    parser.add_argument("--only", action="append", metavar="NAMES",
+                        help="check only these catalogue names (comma-separated; repeatable); "
+                        "the functions they depend on run too")
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                        help="dtype of the inputs (default float64; float32 uses the float32 "
+                        "tolerances and checks float32 outputs)")
+    parser.add_argument("--seed", type=_non_negative_int, default=0,
+                        help="seed of the inputs (default 0: the parity suite's own inputs)")
+    parser.add_argument("--steps", type=_positive_int, default=100,
+                        help="optimizer trajectory length (default 100)")
+    parser.add_argument("--timeout", type=_positive_float, default=20.0,
+                        help="seconds per function (default 20; SIGALRM, main thread only)")
+    parser.add_argument("--json", metavar="PATH", help="also write the report as JSON")
+    parser.add_argument("--strict", action="store_true",
+                        help="count missing functions as failures")
+    parser.add_argument("--no-repro", action="store_true",
+                        help="do not print repro snippets (they stay in the JSON report)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print only lines that are not PASS or missing")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print every note (which bad inputs are accepted, ...)")
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``dlparity export-vectors``."""
+    parser.add_argument("directory", metavar="DIR", help="where to write (created)")
+    parser.add_argument("--dtype", choices=("float64", "float32"), action="append",
+                        help="only this dtype (repeatable; default both)")
+    parser.add_argument("--only", action="append", metavar="NAMES",
+                        help="only these catalogue names (comma-separated; repeatable)")
+    parser.add_argument("--seed", type=_non_negative_int, default=0,
+                        help="seed of the inputs (default 0: the parity suite's own inputs)")
+    parser.add_argument("--steps", type=_positive_int, default=None,
+                        help="optimizer trajectory length (default: the registry's)")

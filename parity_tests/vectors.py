@@ -1,0 +1,268 @@
+"""Test vectors for implementations in any language (``dlparity export-vectors DIR``).
+
+For every registry record and case (``registry.py``), per dtype, the reference's inputs,
+upstream gradient, outputs and gradients are written as ``.npy`` files, with one JSON
+index, the way the ONNX backend tests ship their data::
+
+    DIR/index.json
+    DIR/<function>/<case>/<dtype>/<argument>.npy     inputs, in the dtype under test
+    DIR/<function>/<case>/<dtype>/dout.npy           the upstream gradient (layers)
+    DIR/<function>/<case>/<dtype>/expected_<output>.npy   the reference's result (float64)
+
+Expected values are the reference's float64 result on the dtype's inputs (the values are
+rounded to the dtype first), so an implementation compares against them within the
+tolerance the index gives for that function and dtype (``tolerances.py``, the one table).
+The index format is documented in docs/oracle.md (schema ``dlparity-vectors/1``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import dlparity.reference as ref
+from dlparity import __version__
+from dlparity.catalogue import BY_NAME, NAMES
+
+from .oracle import fingerprint, optimizer_inputs
+from .oracle_cli import add_export_arguments as add_arguments
+from .registry import (
+    RECORDS,
+    Case,
+    OpRecord,
+    cast,
+    make_args,
+    reference_params,
+    run,
+    upstream_gradient,
+)
+from .tolerances import tolerance
+
+__all__ = ["DTYPES", "SCHEMA", "SPEC_SECTIONS", "add_arguments", "export", "run_cli"]
+
+SCHEMA = "dlparity-vectors/1"
+DTYPES = ("float64", "float32")
+
+#: Where SPEC.md defines each kind of function (the formula and the details of §4).
+SPEC_SECTIONS: dict[str, str] = {
+    "layer": "SPEC.md §2 Layers; §4",
+    "composite": "SPEC.md §2 Layers (composites); §4 Composites",
+    "loss": "SPEC.md §2 Losses; §4 Loss values",
+    "regularizer": "SPEC.md §2 Losses (regularisers)",
+    "info": "SPEC.md §2 Losses (information measures); §4 Information measures",
+    "optimizer": "SPEC.md §2 Optimizers; §4 Optimizer config",
+    "clip": "SPEC.md §2 Optimizers (gradient clipping); §4 clip_by_global_norm",
+    "schedule": "SPEC.md §2 Optimizers (learning-rate schedules); §4 Schedules",
+    "init": "SPEC.md §2 Initialisation; §4 Initialisers",
+    "preprocess": "SPEC.md §2 Initialisation, preprocessing; §4 Preprocessing",
+    "gradcheck": "SPEC.md §2 Gradient checking; §4 Gradient checking",
+    "model": "SPEC.md §2 Models",
+}
+
+COMPARISON = ("an output matches when ||got - expected||_2 / max(||expected||_2, 1e-30) <= rtol "
+              "or max|got - expected| <= atol (compared in float64); NaN never matches; the "
+              "shape must be equal and the dtype must be the entry's dtype")
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
+
+
+class _Writer:
+    """Writes arrays as .npy under one case directory and encodes values for JSON."""
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root, self.folder = root, folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def encode(self, value: Any, name: str) -> Any:
+        """JSON for ``value``: arrays become {"npy": path, "shape": [...], "dtype": ...}."""
+        if isinstance(value, np.ndarray):
+            return self.array(value, name)
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, dict):
+            return {"dict": {k: self.encode(v, f"{name}.{k}") for k, v in value.items()}}
+        if isinstance(value, list | tuple):
+            return {"list": [self.encode(v, f"{name}.{i}") for i, v in enumerate(value)]}
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        raise TypeError(f"cannot export a {type(value).__name__}")
+
+    def array(self, arr: np.ndarray, name: str) -> dict[str, Any]:
+        path = self.folder / f"{_safe(name)}.npy"
+        np.save(path, np.asarray(arr, order="C"), allow_pickle=False)
+        return {"npy": path.relative_to(self.root).as_posix(), "shape": list(arr.shape),
+                "dtype": arr.dtype.name}
+
+
+def _serialisable(obj: Any) -> bool:
+    if callable(obj) and not isinstance(obj, np.ndarray):
+        return False
+    if isinstance(obj, np.random.Generator):
+        return False
+    if isinstance(obj, dict):
+        return all(_serialisable(v) for v in obj.values())
+    if isinstance(obj, list | tuple):
+        return all(_serialisable(v) for v in obj)
+    return True
+
+
+def _call_text(record: OpRecord, names: Sequence[str]) -> str:
+    args = ", ".join(names)
+    if record.protocol == "layer":
+        grads = ", ".join(record.grad_names)
+        return (f"out, cache = {record.name}({args}); "
+                f"{grads} = {record.backward}(dout, cache)")
+    if record.protocol == "loss":
+        return f"loss, grad = {record.name}({args})  # grad w.r.t. {names[0]}"
+    if record.protocol == "optimizer":
+        return (f"for k: config['learning_rate'] = lr[k] (unless null); "
+                f"w, config = {record.name}(w, dw[k], config); w_after_step[k] = w")
+    if record.protocol == "model":
+        return ("model = FullyConnectedNet(**kwargs, dtype=X.dtype); model.params = params; "
+                "loss, grads = model.loss(X, y); scores = model.loss(X)")
+    return f"out = {record.name}({args})"
+
+
+def _export_case(root: Path, record: OpRecord, case: Case, dtype: str, seed: int,
+                 steps: int | None) -> dict[str, Any]:
+    """Write one (record, case, dtype); return its index entry."""
+    folder = root / record.name / _safe(case.name) / dtype
+    w = _Writer(root, folder)
+    np_dtype = np.dtype(dtype)
+    entry: dict[str, Any] = {
+        "function": record.name, "backward": record.backward, "protocol": record.protocol,
+        "case": case.name, "dtype": dtype,
+        "spec": SPEC_SECTIONS[BY_NAME[record.name].kind],
+        "tolerance": tolerance(record.name, dtype)._asdict(),
+    }
+    if record.protocol == "optimizer":
+        w0, grads, config, lrs = optimizer_inputs(record, case, seed, steps, np_dtype)
+        want = run(ref, record, case, (cast(w0, np.float64), cast(grads, np.float64),
+                                       dict(config), lrs, None))
+        entry.update(
+            call=_call_text(record, ()), config=config, lr=lrs,
+            args={"w": w.array(w0, "w"), "dw": w.array(np.stack(grads), "dw")},
+            note="dw[k] is the gradient of step k, already clipped where the case clips",
+            expected={"w_after_step": w.array(want["w_trajectory"], "expected_w_after_step")})
+        return entry
+    args = cast(make_args(record, case, seed, steps), np_dtype)
+    ref_args = cast(args, np.float64)
+    if record.protocol == "model":
+        kwargs, X, y = args
+        model = ref.FullyConnectedNet(**kwargs, dtype=np.float64)
+        params = reference_params(record, case, model.params, np_dtype, seed)
+        model.params.update(cast(params, np.float64))  # the exported values, in float64
+        loss, grads = model.loss(ref_args[1], y)
+        want = {"loss": loss, "scores": model.loss(ref_args[1]),
+                **{f"d{k}": g for k, g in sorted(grads.items())}}
+        entry.update(call=_call_text(record, ()), kwargs=kwargs,
+                     args={"X": w.array(X, "X"), "y": w.array(y, "y"),
+                           "params": w.encode(params, "params")},
+                     expected={k: w.array(np.asarray(v, dtype=np.float64), f"expected_{k}")
+                               for k, v in want.items()})
+        return entry
+    names = _arg_names(record.name, len(args))
+    entry["call"] = _call_text(record, names)
+    entry["args"] = {n: w.encode(a, n) for n, a in zip(names, args, strict=True)}
+    if record.protocol == "layer":
+        out, _ = getattr(ref, record.name)(*cast(ref_args, np.float64))
+        dout = upstream_gradient(record, case, out, seed).astype(np_dtype)
+        entry["dout"] = w.array(dout, "dout")
+        want = _layer_reference(record, ref_args, dout.astype(np.float64))
+    else:
+        want = run(ref, record, case, ref_args, seed=seed)
+    entry["expected"] = {k: _expected(w, k, v) for k, v in want.items()}
+    return entry
+
+
+def _expected(w: _Writer, key: str, value: Any) -> Any:
+    if isinstance(value, np.ndarray | np.generic):
+        arr = np.asarray(value)
+        if arr.dtype.kind == "f":
+            arr = arr.astype(np.float64)
+        return w.array(arr, f"expected_{key}")
+    return w.encode(value, f"expected_{key}")
+
+
+def _layer_reference(record: OpRecord, args: tuple, dout: np.ndarray) -> dict[str, Any]:
+    out, cache = getattr(ref, record.name)(*args)
+    grads = getattr(ref, record.backward)(dout, cache)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    want = {"out": out, **dict(zip(record.grad_names, grads, strict=True))}
+    if record.state is not None:
+        want.update({f"bn_param.{k}": v for k, v in record.state(args).items()})
+    return want
+
+
+def _arg_names(name: str, count: int) -> list[str]:
+    params = list(inspect.signature(getattr(ref, name)).parameters.values())
+    names = [p.name for p in params if p.kind != p.VAR_POSITIONAL][:count]
+    if len(names) < count and any(p.kind == p.VAR_POSITIONAL for p in params):
+        star = next(p.name for p in params if p.kind == p.VAR_POSITIONAL)
+        names += [f"{star}_{i}" for i in range(count - len(names))]
+    return names
+
+
+def export(directory: str | Path, *, dtypes: Sequence[str] = DTYPES, seed: int = 0,
+           steps: int | None = None, only: Sequence[str] | None = None) -> dict[str, Any]:
+    """Write the vectors into ``directory`` (created); return the index (also written)."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    index: dict[str, Any] = {
+        "schema": SCHEMA, "dlparity_version": __version__,
+        "oracle_fingerprint": fingerprint(), "seed": seed, "comparison": COMPARISON,
+        "entries": [], "skipped": [],
+    }
+    for record in RECORDS:
+        if only and not set(record.functions) & set(only):
+            continue
+        for case in record.cases:
+            reason = _skip_reason(record, case, seed, steps)
+            if reason:
+                index["skipped"].append({"function": record.name, "case": case.name,
+                                         "reason": reason})
+                continue
+            for dtype in dtypes:
+                index["entries"].append(_export_case(root, record, case, dtype, seed, steps))
+    (root / "index.json").write_text(json.dumps(index, indent=1) + "\n")
+    return index
+
+
+def _skip_reason(record: OpRecord, case: Case, seed: int, steps: int | None) -> str | None:
+    if record.protocol == "random":
+        return "initialisers draw from an RNG: compare statistics (std, mean, truncation)"
+    if record.protocol == "solver":
+        return "the Solver is a Python training loop: check it with `dlparity check`"
+    if not case.oracle:
+        return "relies on the reference's own choices beyond SPEC.md"
+    if not _serialisable(make_args(record, case, seed, steps)):
+        return "its arguments include a Python callable"
+    return None
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    only = [n.strip() for item in (args.only or []) for n in item.split(",") if n.strip()]
+    unknown = [n for n in only if n not in NAMES]
+    if unknown:
+        print(f"dlparity export-vectors: error: --only: not catalogue names: "
+              f"{', '.join(unknown)}", file=sys.stderr)
+        return 2
+    try:
+        index = export(args.directory, dtypes=args.dtype or DTYPES, seed=args.seed,
+                       steps=args.steps, only=only or None)
+    except OSError as exc:
+        print(f"dlparity export-vectors: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(index['entries'])} vector sets ({len(index['skipped'])} cases skipped, "
+          f"see index.json) to {args.directory}")
+    return 0
