@@ -4,6 +4,8 @@
     dlparity gradcheck            gradient-check the NumPy reference in float64, in place
     dlparity check --impl TARGET  hold ANY implementation to the reference (the oracle)
     dlparity export-vectors DIR   the reference's inputs/outputs as .npy + JSON, for any language
+    dlparity train                train a preset with numpy, torch or tf, with a progress bar
+    dlparity bench                time the three on the MNIST / CIFAR-10 FC models
     dlparity conventions          where torch / Keras defaults diverge from the formulas
     dlparity version              versions of dlparity, NumPy and (if installed) torch / TF
 """
@@ -145,6 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", choices=("torch", "tf"), action="append",
                    help="only this framework (repeatable; default: every installed one)")
     p.set_defaults(func=_cmd_conventions)
+
+    from dlparity import train as train_cmd
+    from dlparity.benchmarks import cli as bench_cmd
+
+    p = sub.add_parser("train", help="train a SPEC preset (MNIST / CIFAR-10 FC) with numpy, "
+                       "torch or tf", description=train_cmd.DESCRIPTION)
+    train_cmd.add_arguments(p)
+    p.set_defaults(func=train_cmd.run)
+
+    p = sub.add_parser("bench", help="time numpy / torch / tf on the FC models (markdown table, "
+                       "JSON, PNG)", description=bench_cmd.DESCRIPTION)
+    bench_cmd.add_arguments(p)
+    p.set_defaults(func=bench_cmd.run)
 
     p = sub.add_parser("version", help="print versions of dlparity, NumPy, torch and TensorFlow",
                        description=_cmd_version.__doc__)

@@ -1,0 +1,642 @@
+"""The engine behind ``dlparity bench`` and the pytest-benchmark suite.
+
+One *variant* is an implementation x case (model, batch) x phase x device; it is built
+from the implementations' public ``Trainer`` (``dlparity.<impl>.training``):
+
+=================  ===============================================  ==========================
+impl               training step (forward + backward + Adam)        inference (scores)
+=================  ===============================================  ==========================
+numpy              reference ``Trainer.step``                        ``Trainer.predict``
+torch              torch ``Trainer.step`` (eager)                    ``trainer.module`` eager,
+                                                                     no_grad
+torch.compile      ``Trainer(compile='torch.compile').step``         ``torch.compile(module)``
+torch.cudagraph    the step captured in a CUDA graph (capturable     forward captured in a
+                   Adam), replayed; CUDA only                        CUDA graph
+tf.eager           ``Trainer(compile='eager').step``                 ``trainer.model`` eager
+tf.function        ``Trainer(compile='tf.function').step``           ``tf.function(model)``
+tf.xla             ``Trainer(compile='xla').step``                   ``tf.function(model,
+                                                                     jit_compile=True)``
+=================  ===============================================  ==========================
+
+Every call takes a NumPy batch and returns NumPy (the loss as a float, the scores as an
+array), as a user's loop does: the conversion at the boundary (and on CUDA the copies to
+and from the device) is part of the time.
+
+The method (``measure``): the FIRST call of every variant is timed on its own and reported
+as ``compile_s`` (tracing, torch.compile, XLA); then a warm-up of ``warmup_s`` seconds
+estimates the step time and sets how many steps one round runs (about ``min_time_s``);
+then ``rounds`` rounds in which every variant of a (case, phase, device) group runs once,
+the order rotated every round, so the machine's drift hits all of them alike. A result is
+the median over rounds of the time per step, with the quartiles and extremes.
+CPU time is ``time.perf_counter``; CUDA time is measured with CUDA events after
+``torch.cuda.synchronize()`` (TF on CUDA: wall time, every call ends by copying its
+result to the host). TF32 is switched off in both frameworks before any CUDA work.
+
+Threads: ``pin_threads`` gives NumPy's BLAS (threadpoolctl), torch (``set_num_threads``)
+and TensorFlow (``tf.config.threading``) the same intra-op thread count, and one
+inter-op thread; the report says what each library ended up with. The GEMM peak
+(``gemm_peak``) is a large float32 matrix product timed in the same process with the same
+threads, in every library the run uses; the best is the peak.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import flops
+
+__all__ = [
+    "CASES",
+    "BenchUsageError",
+    "DEVICES",
+    "IMPLS",
+    "PHASES",
+    "Case",
+    "Variant",
+    "bench_data",
+    "cases",
+    "gemm_peak",
+    "machine_info",
+    "make_variant",
+    "measure",
+    "pin_threads",
+    "skip_reason",
+]
+
+IMPLS = ("numpy", "torch", "torch.compile", "torch.cudagraph", "tf.eager", "tf.function",
+         "tf.xla")
+PHASES = ("train", "infer")
+DEVICES = ("cpu", "cuda")
+FRAMEWORK = {"numpy": "numpy", "torch": "torch", "torch.compile": "torch",
+             "torch.cudagraph": "torch", "tf.eager": "tf", "tf.function": "tf", "tf.xla": "tf"}
+_TRAINER_COMPILE = {"torch": None, "torch.compile": "torch.compile", "tf.eager": "eager",
+                    "tf.function": "tf.function", "tf.xla": "xla"}
+
+
+class BenchUsageError(ValueError):
+    """A choice of options that cannot be benchmarked (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """A benchmarked model at one batch size: ``model`` 'mnist' or 'cifar10', the preset
+    it trains (``dlparity.reference.presets``), its layer widths and the batch size."""
+
+    model: str
+    preset: str
+    layer_dims: tuple[int, ...]
+    reg: float
+    batch: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} b{self.batch}"
+
+
+def _case(model: str, batch: int) -> Case:
+    from dlparity.reference.presets import PRESETS
+
+    preset = {"mnist": "mnist_fc_tf", "cifar10": "cifar10_fc"}[model]
+    p = PRESETS[preset]
+    return Case(model, preset, tuple(p.layer_dims), p.reg, batch)
+
+
+#: The issue's cases: MNIST FC at batch 100 and 1024, CIFAR-10 FC at batch 200.
+CASES: dict[str, tuple[int, ...]] = {"mnist": (100, 1024), "cifar10": (200,)}
+
+
+def cases(models: Iterable[str] = ("mnist", "cifar10"),
+          batches: Sequence[int] | None = None) -> list[Case]:
+    """The cases of ``models``, at their standard batch sizes or at ``batches``."""
+    return [_case(m, b) for m in models for b in (batches or CASES[m])]
+
+
+# ------------------------------------------------------------------ availability
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def cuda_available(framework: str) -> bool:
+    """Whether ``framework`` ('torch', 'tf') sees a CUDA device (imports it)."""
+    if framework == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    if framework == "tf":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    return False
+
+
+def skip_reason(impl: str, device: str) -> str | None:
+    """Why ``impl`` cannot run on ``device`` here, or None when it can."""
+    framework = FRAMEWORK[impl]
+    if framework == "torch" and not _installed("torch"):
+        return "torch is not installed (pip install 'dlparity[torch]')"
+    if framework == "tf" and not _installed("tensorflow"):
+        return "tensorflow is not installed (pip install 'dlparity[tf]')"
+    if device == "cpu":
+        return "CUDA graphs need a CUDA device" if impl == "torch.cudagraph" else None
+    if framework == "numpy":
+        return "the NumPy reference runs on the CPU only"
+    if not cuda_available(framework):
+        return f"no CUDA device visible to {'torch' if framework == 'torch' else 'tensorflow'}"
+    return None
+
+
+# ---------------------------------------------------------------------- threads
+
+
+def pin_threads(threads: int, frameworks: Iterable[str]) -> tuple[dict[str, Any], Callable]:
+    """Give every library of ``frameworks`` ('numpy', 'torch', 'tf') ``threads`` intra-op
+    threads and one inter-op thread.
+
+    Returns (settings, restore): what each library reports afterwards, and a function that
+    puts NumPy's and torch's thread counts back (TensorFlow's are fixed once its runtime
+    has started: if it had, its settings are reported as found).
+    """
+    settings: dict[str, Any] = {"requested": threads}
+    undo: list[Callable[[], None]] = []
+    frameworks = set(frameworks) | {"numpy"}  # the GEMM peak always runs in NumPy
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+
+        limiter = threadpool_limits(limits=threads)
+        undo.append(limiter.restore_original_limits)
+        settings["numpy_blas"] = [f"{i['internal_api']} {i.get('version')} "
+                                  f"{i.get('architecture')}: {i['num_threads']} threads"
+                                  for i in threadpool_info()]
+    except ImportError:
+        settings["numpy_blas"] = "NOT pinned: threadpoolctl is not installed"
+    if "torch" in frameworks:
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        undo.append(lambda: torch.set_num_threads(before))
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:  # only settable before torch's first parallel work
+            pass
+        settings["torch"] = {"intra_op": torch.get_num_threads(),
+                             "inter_op": torch.get_num_interop_threads()}
+    if "tf" in frameworks:
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:  # the runtime has started: its pools are fixed
+            settings["tf_note"] = "TensorFlow was initialised before the benchmark"
+        settings["tf"] = {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                          "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
+
+    def restore() -> None:
+        for fn in reversed(undo):
+            fn()
+
+    return settings, restore
+
+
+def disable_tf32(frameworks: Iterable[str]) -> None:
+    """float32 matmuls in full float32 on CUDA (torch and TF default to TF32 in places)."""
+    if "torch" in frameworks:
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    if "tf" in frameworks:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+
+
+# ------------------------------------------------------------------------- data
+
+
+def bench_data(case: Case, source: str = "default", *, data_dir: str | None = None,
+               batches: int = 8, dtype: Any = np.float32, seed: int = 0
+               ) -> tuple[list[tuple[np.ndarray, np.ndarray]], str, str]:
+    """``batches`` training batches of the case's shape, cycled through by the variants.
+
+    ``source``: 'default' (the built-in real data for MNIST, no download; CIFAR-10 from
+    the cache if it is there, else synthetic), 'synthetic', or a ``dlparity.data.load``
+    name. Returns (list of (X (B, D), y (B,)), short data name for the results, the data
+    set's ``describe()``); a synthetic name starts with 'synthetic-'.
+    """
+    from dlparity import data
+
+    image = {"mnist": "mnist", "cifar10": "cifar-10"}[case.model]
+    n = batches * case.batch
+    kwargs: dict[str, Any] = {"dtype": dtype, "flatten": True}
+    ds = None
+    if source == "default":
+        try:
+            ds = (data.load_default(data_dir, **kwargs) if case.model == "mnist" else
+                  data.load_cifar10(data_dir, download=False, **kwargs))
+        except data.MissingDataError:
+            ds = None
+    elif source != "synthetic":
+        ds = data.load(source, data_dir, **kwargs)
+    if ds is None or len(ds.y_train) < case.batch:
+        ds = data.synthetic(image, n, seed=seed, dtype=dtype, flatten=True)
+    if ds.X_train.shape[1] != case.layer_dims[0]:
+        raise BenchUsageError(f"--data {source}: {ds.name} has {ds.X_train.shape[1]} "
+                              f"features; model {case.model} takes {case.layer_dims[0]} (use "
+                              f"--model to pick the matching model)")
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(ds.y_train), size=min(n, len(ds.y_train)), replace=False)
+    count = len(idx) // case.batch
+    out = [(np.ascontiguousarray(ds.X_train[idx[k * case.batch:(k + 1) * case.batch]]),
+            ds.y_train[idx[k * case.batch:(k + 1) * case.batch]]) for k in range(count)]
+    name = f"synthetic-{ds.name}" if ds.synthetic else ds.name
+    return out, name, ds.describe()
+
+
+# --------------------------------------------------------------------- variants
+
+
+@dataclass
+class Variant:
+    """One implementation x case x phase x device, ready to run.
+
+    ``call(X, y)`` runs one step on a NumPy batch; ``run(k)`` runs k steps over the
+    batches in turn and returns the seconds they took (CUDA: measured with events).
+    """
+
+    impl: str
+    case: Case
+    phase: str
+    device: str
+    call: Callable[[np.ndarray, np.ndarray], Any]
+    batches: list[tuple[np.ndarray, np.ndarray]]
+    data: str
+    cuda_events: bool = False
+    compile_s: float = math.nan
+    steps_per_round: int = 1
+    samples: list[float] = field(default_factory=list)  # seconds per step, one per round
+    _next: int = 0
+
+    def _one(self) -> None:
+        X, y = self.batches[self._next]
+        self._next = (self._next + 1) % len(self.batches)
+        self.call(X, y)
+
+    def run(self, k: int) -> float:
+        """Run k steps; their time in seconds."""
+        if self.cuda_events:
+            import torch
+
+            torch.cuda.synchronize()
+            start, end = (torch.cuda.Event(enable_timing=True) for _ in range(2))
+            start.record()
+            for _ in range(k):
+                self._one()
+            end.record()
+            end.synchronize()
+            return start.elapsed_time(end) / 1e3
+        t0 = time.perf_counter()
+        for _ in range(k):
+            self._one()
+        return time.perf_counter() - t0
+
+    def first_call(self) -> float:
+        """The first step alone (tracing / compilation included), in seconds."""
+        t0 = time.perf_counter()
+        self.run(1)
+        return time.perf_counter() - t0
+
+    @property
+    def flops_per_step(self) -> int:
+        return flops.step_flops(self.case.layer_dims, self.case.batch, self.phase, self.case.reg)
+
+
+def _trainer(impl: str, case: Case, device: str, dtype: Any, seed: int) -> Any:
+    module = importlib.import_module({"numpy": "dlparity.reference.training",
+                                      "torch": "dlparity.torch_impl.training",
+                                      "tf": "dlparity.tf_impl.training"}[FRAMEWORK[impl]])
+    kwargs: dict[str, Any] = {"dtype": dtype, "seed": seed, "device": device}
+    if _TRAINER_COMPILE.get(impl) is not None:
+        kwargs["compile"] = _TRAINER_COMPILE[impl]
+    return module.Trainer.from_preset(case.preset, **kwargs)
+
+
+def make_variant(impl: str, case: Case, phase: str, device: str,
+                 batches: list[tuple[np.ndarray, np.ndarray]], *, data: str = "",
+                 dtype: Any = np.float32, seed: int = 0) -> Variant:
+    """Build ``impl``'s step for ``case`` and ``phase`` on ``device`` (see the module
+    docstring); raises RuntimeError with the reason when it cannot run here."""
+    reason = skip_reason(impl, device)
+    if reason:
+        raise RuntimeError(f"{impl} on {device}: {reason}")
+    trainer = _trainer(impl, case, device, dtype, seed)
+    framework = FRAMEWORK[impl]
+    if impl == "torch.cudagraph":
+        call = (_cudagraph_train if phase == "train" else _cudagraph_infer)(trainer, case, device)
+    elif phase == "train":
+        def call(X: np.ndarray, y: np.ndarray) -> float:
+            return trainer.step(X, y)
+    elif framework == "numpy":
+        def call(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+            return trainer.predict(X)
+    elif framework == "torch":
+        call = _torch_infer(trainer, device, compiled=impl == "torch.compile")
+    else:
+        call = _tf_infer(trainer, device, {"tf.eager": None, "tf.function": False,
+                                           "tf.xla": True}[impl])
+    return Variant(impl, case, phase, device, call, batches, data,
+                   cuda_events=framework == "torch" and device.startswith("cuda"))
+
+
+def _torch_infer(trainer: Any, device: str, compiled: bool) -> Callable:
+    import torch
+
+    module = trainer.module.eval()
+    forward = torch.compile(module) if compiled else module
+
+    def call(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return forward(torch.from_numpy(X).to(device)).cpu().numpy()  # (B, C)
+
+    return call
+
+
+def _tf_infer(trainer: Any, device: str, jit: bool | None) -> Callable:
+    import tensorflow as tf
+
+    model = trainer.model
+
+    def forward(x: tf.Tensor) -> tf.Tensor:
+        return model(x, training=False)
+
+    if jit is not None:
+        forward = tf.function(forward, jit_compile=jit)
+    where = "/GPU:0" if device.startswith("cuda") else "/CPU:0"
+
+    def call(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        with tf.device(where):
+            return forward(tf.constant(X)).numpy()  # (B, C)
+
+    return call
+
+
+def _cudagraph_train(trainer: Any, case: Case, device: str) -> Callable:
+    """The whole training step (forward, backward, Adam with ``capturable=True``) captured
+    once in a CUDA graph on static input tensors; every call copies the batch in,
+    replays the graph and reads the loss (PyTorch's "whole network capture" recipe)."""
+    import torch
+    import torch.nn.functional as F
+
+    module = trainer.module.train()
+    cfg = trainer.optim_config
+    opt = torch.optim.Adam(module.parameters(), lr=cfg["learning_rate"],
+                           betas=(cfg["beta1"], cfg["beta2"]), eps=cfg["epsilon"],
+                           capturable=True)
+    dtype = next(module.parameters()).dtype
+    static_X = torch.zeros((case.batch, case.layer_dims[0]), dtype=dtype, device=device)
+    static_y = torch.zeros(case.batch, dtype=torch.long, device=device)
+
+    def step() -> torch.Tensor:
+        loss = F.cross_entropy(module(static_X), static_y)
+        loss = loss + module.l2_penalty(case.reg) if case.reg else loss
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):  # warm-up outside the graph, as capture requires
+        for _ in range(3):
+            opt.zero_grad(set_to_none=True)
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    opt.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        static_loss = step()
+
+    def call(X: np.ndarray, y: np.ndarray) -> float:
+        static_X.copy_(torch.from_numpy(X))
+        static_y.copy_(torch.from_numpy(y))
+        graph.replay()
+        return static_loss.item()
+
+    return call
+
+
+def _cudagraph_infer(trainer: Any, case: Case, device: str) -> Callable:
+    """The forward pass captured in a CUDA graph; every call copies the batch in,
+    replays and copies the scores out."""
+    import torch
+
+    module = trainer.module.eval()
+    dtype = next(module.parameters()).dtype
+    static_X = torch.zeros((case.batch, case.layer_dims[0]), dtype=dtype, device=device)
+    with torch.no_grad():
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                module(static_X)
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            static_out = module(static_X)
+
+    def call(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        static_X.copy_(torch.from_numpy(X))
+        graph.replay()
+        return static_out.cpu().numpy()  # (B, C)
+
+    return call
+
+
+# ------------------------------------------------------------------- measuring
+
+
+def calibrate(variant: Variant, warmup_s: float, min_time_s: float) -> None:
+    """Warm up for about ``warmup_s`` (at least 2 steps) and set ``steps_per_round`` so a
+    round lasts about ``min_time_s``."""
+    steps, spent = 0, 0.0
+    while steps < 2 or spent < warmup_s:
+        k = max(1, steps)  # 1, 1, 2, 4, ...: doubling
+        spent += variant.run(k)
+        steps += k
+    per_step = spent / steps
+    variant.steps_per_round = max(1, min(100_000, math.ceil(min_time_s / max(per_step, 1e-7))))
+
+
+def measure(variants: Sequence[Variant], *, rounds: int, min_time_s: float, warmup_s: float,
+            log: Callable[[str], None] = print) -> None:
+    """Time a group of variants of one (case, phase, device): first call (``compile_s``),
+    warm-up, then ``rounds`` rounds with the order rotated each round; the seconds per
+    step of every round go to ``variant.samples``."""
+    for v in variants:
+        v.compile_s = v.first_call()
+        calibrate(v, warmup_s, min_time_s)
+        log(f"  {v.impl:<16} first call {v.compile_s:7.2f} s; "
+            f"{v.steps_per_round} steps per round")
+    for r in range(rounds):
+        shift = r % len(variants)
+        for v in list(variants[shift:]) + list(variants[:shift]):
+            v.samples.append(v.run(v.steps_per_round) / v.steps_per_round)
+
+
+def summarise(variant: Variant, peak_gflops: float) -> dict[str, Any]:
+    """The result record of a measured variant (the JSON schema's fields first)."""
+    ms = sorted(1e3 * s for s in variant.samples)
+    median = statistics.median(ms)
+    q1, q3 = (np.percentile(ms, [25, 75]).tolist() if len(ms) > 1 else (ms[0], ms[0]))
+    gflops = variant.flops_per_step / (median / 1e3) / 1e9
+    return {
+        "impl": variant.impl, "model": variant.case.model, "batch": variant.case.batch,
+        "phase": variant.phase, "device": variant.device, "ms_per_step": median,
+        "gflops": gflops, "peak_fraction": min(1.0, gflops / peak_gflops),
+        "data": variant.data,
+        "ms_q1": q1, "ms_q3": q3, "ms_min": ms[0], "ms_max": ms[-1],
+        "samples_per_s": variant.case.batch / (median / 1e3),
+        "compile_s": variant.compile_s, "flops_per_step": variant.flops_per_step,
+        "steps_per_round": variant.steps_per_round, "rounds": len(ms),
+        "preset": variant.case.preset,
+    }
+
+
+# ------------------------------------------------------------------- GEMM peak
+
+
+def gemm_peak(frameworks: Iterable[str], device: str = "cpu", *, size: int = 2048,
+              repeats: int = 5) -> dict[str, float]:
+    """GFLOP/s of a (size x size) @ (size x size) float32 product, best of ``repeats``,
+    per library of ``frameworks`` that can run on ``device`` (2*size**3 FLOPs each)."""
+    n = size
+    flop = 2.0 * n**3
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)  # (n, n)
+    b = rng.standard_normal((n, n), dtype=np.float32)  # (n, n)
+    out: dict[str, float] = {}
+    frameworks = set(frameworks)
+    if device == "cpu":
+        c = np.empty((n, n), dtype=np.float32)  # (n, n)
+        out["numpy"] = flop / _best(lambda: np.matmul(a, b, out=c), repeats) / 1e9
+    if "torch" in frameworks and _installed("torch"):
+        import torch
+
+        ta, tb = torch.from_numpy(a).to(device), torch.from_numpy(b).to(device)
+        tc = torch.empty_like(ta)
+        if device == "cpu":
+            out["torch"] = flop / _best(lambda: torch.mm(ta, tb, out=tc), repeats) / 1e9
+        elif torch.cuda.is_available():
+            out["torch"] = flop / _best_cuda(lambda: torch.mm(ta, tb, out=tc), repeats) / 1e9
+    if "tf" in frameworks and _installed("tensorflow"):
+        import tensorflow as tf
+
+        gpu = device != "cpu"
+        if not gpu or tf.config.list_physical_devices("GPU"):
+            with tf.device("/GPU:0" if gpu else "/CPU:0"):
+                xa, xb = tf.constant(a), tf.constant(b)
+                matmul = tf.function(tf.linalg.matmul)
+                out["tf"] = flop / _best(lambda: matmul(xa, xb).numpy(), repeats) / 1e9
+    return out
+
+
+def _best(fn: Callable[[], Any], repeats: int) -> float:
+    fn()  # warm-up
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _best_cuda(fn: Callable[[], Any], repeats: int) -> float:
+    import torch
+
+    fn()
+    best = math.inf
+    for _ in range(repeats):
+        torch.cuda.synchronize()
+        start, end = (torch.cuda.Event(enable_timing=True) for _ in range(2))
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        best = min(best, start.elapsed_time(end) / 1e3)
+    return best
+
+
+# ------------------------------------------------------------------- the machine
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(threads: dict[str, Any], frameworks: Iterable[str]) -> dict[str, Any]:
+    """Versions, CPU, threads and devices, for the report's ``machine``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import dlparity
+
+    versions = {"dlparity": dlparity.__version__, "python": platform.python_version(),
+                "numpy": np.__version__}
+    frameworks = set(frameworks)
+    if "torch" in frameworks and _installed("torch"):
+        import torch
+
+        versions["torch"] = torch.__version__
+    if "tf" in frameworks and _installed("tensorflow"):
+        import tensorflow as tf
+
+        versions["tensorflow"] = tf.__version__
+    for dist in ("pytest-benchmark", "threadpoolctl"):
+        try:
+            versions[dist] = version(dist)
+        except PackageNotFoundError:
+            pass
+    cuda = None
+    if "torch" in frameworks and _installed("torch"):
+        import torch
+
+        if torch.cuda.is_available():
+            cuda = torch.cuda.get_device_name(0)
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return {
+        "versions": versions,
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": usable,
+        "threads": threads.get("requested"),
+        "thread_settings": threads,
+        "device": {"cpu": _cpu_name(), "cuda": cuda},
+        "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+                if k in os.environ},
+        "python_executable": sys.executable,
+    }
