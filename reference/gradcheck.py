@@ -14,14 +14,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dlparity.catalogue import names_in
 from dlparity.contract import gradcheck as contract
 
-__all__ = [
-    "eval_numerical_gradient",
-    "eval_numerical_gradient_array",
-    "rel_error",
-    "grad_check_distance",
-]
+__all__ = names_in("gradcheck")  # the catalogue's names (dlparity.catalogue)
 
 
 def eval_numerical_gradient(

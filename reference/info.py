@@ -16,9 +16,10 @@ import math
 
 import numpy as np
 
+from dlparity.catalogue import names_in
 from dlparity.contract import info as contract
 
-__all__ = ["entropy", "cross_entropy", "kl_divergence"]
+__all__ = names_in("info")  # the catalogue's names (dlparity.catalogue)
 
 
 def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:

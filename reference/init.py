@@ -14,9 +14,10 @@ import math
 import numpy as np
 from numpy.typing import DTypeLike
 
+from dlparity.catalogue import names_in
 from dlparity.contract import init as contract
 
-__all__ = ["he_normal", "xavier_normal", "truncated_normal"]
+__all__ = names_in("init")  # the catalogue's names (dlparity.catalogue)
 
 
 def he_normal(

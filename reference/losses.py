@@ -13,19 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlparity.catalogue import names_in
 from dlparity.contract import losses as contract
 
-__all__ = [
-    "mse_loss",
-    "softmax_loss",
-    "nll_loss",
-    "sigmoid_cross_entropy_loss",
-    "svm_loss",
-    "kl_div_loss",
-    "l2_regularization",
-    "l1_regularization",
-    "l0_norm",
-]
+__all__ = names_in("losses")  # the catalogue's names (dlparity.catalogue)
 
 
 # ------------------------------------------------------------------------ data losses

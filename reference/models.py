@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlparity.catalogue import names_in
 from dlparity.contract.models import FullyConnectedNetBase, RegressionNetBase
 
 from .layers import (
@@ -35,7 +36,7 @@ from .layers import (
 )
 from .losses import l2_regularization, mse_loss, softmax_loss
 
-__all__ = ["FullyConnectedNet"]
+__all__ = names_in("models")  # the catalogue's names (dlparity.catalogue)
 
 
 # ---------------------------------------------------------------- FullyConnectedNet

@@ -28,17 +28,10 @@ import math
 
 import numpy as np
 
+from dlparity.catalogue import names_in
 from dlparity.contract import optim as contract
 
-__all__ = [
-    "sgd",
-    "sgd_momentum",
-    "nesterov_momentum",
-    "adagrad",
-    "rmsprop",
-    "adam",
-    "clip_by_global_norm",
-]
+__all__ = names_in("optim")  # the catalogue's names (dlparity.catalogue)
 
 
 def _state(config: dict, key: str, w: np.ndarray) -> np.ndarray:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlparity.catalogue import names_in
 from dlparity.contract import preprocess as contract
 
-__all__ = ["normalize_features", "running_mean_update", "covariance", "whiten"]
+__all__ = names_in("preprocess")  # the catalogue's names (dlparity.catalogue)
 
 
 def normalize_features(X_train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:

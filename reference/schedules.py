@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 
+from dlparity.catalogue import names_in
 from dlparity.contract import schedules as contract
 
-__all__ = ["time_based_decay", "exponential_decay", "inverse_sqrt_decay", "step_decay"]
+__all__ = names_in("schedules")  # the catalogue's names (dlparity.catalogue)
 
 
 def time_based_decay(lr0: float, decay_rate: float, epoch: float) -> float:

@@ -14,16 +14,12 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from dlparity.catalogue import names_in
 from dlparity.contract import gradcheck as contract
 
 from . import _convert
 
-__all__ = [
-    "eval_numerical_gradient",
-    "eval_numerical_gradient_array",
-    "rel_error",
-    "grad_check_distance",
-]
+__all__ = names_in("gradcheck")  # the catalogue's names (dlparity.catalogue)
 
 
 def eval_numerical_gradient(

@@ -13,11 +13,12 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from dlparity.catalogue import names_in
 from dlparity.contract import info as contract
 
 from . import _convert
 
-__all__ = ["entropy", "cross_entropy", "kl_divergence"]
+__all__ = names_in("info")  # the catalogue's names (dlparity.catalogue)
 
 
 def entropy(p: np.ndarray, base: float = 2) -> np.floating | np.ndarray:

@@ -15,11 +15,12 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import DTypeLike
 
+from dlparity.catalogue import names_in
 from dlparity.contract import init as contract
 
 from . import _convert
 
-__all__ = ["he_normal", "xavier_normal", "truncated_normal"]
+__all__ = names_in("init")  # the catalogue's names (dlparity.catalogue)
 
 
 def _tf_generator(rng: np.random.Generator) -> tf.random.Generator:

@@ -17,21 +17,12 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from dlparity.catalogue import names_in
 from dlparity.contract import losses as contract
 
 from . import _autograd, _convert
 
-__all__ = [
-    "mse_loss",
-    "softmax_loss",
-    "nll_loss",
-    "sigmoid_cross_entropy_loss",
-    "svm_loss",
-    "kl_div_loss",
-    "l2_regularization",
-    "l1_regularization",
-    "l0_norm",
-]
+__all__ = names_in("losses")  # the catalogue's names (dlparity.catalogue)
 
 
 def _per_sample_mean(total: tf.Tensor, x: tf.Tensor) -> tf.Tensor:

@@ -35,13 +35,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dlparity.catalogue import names_in
 from dlparity.contract import layers as contract_layers
 from dlparity.contract.models import FullyConnectedNetBase, RegressionNetBase
 
 from . import _convert
 from .layers import _dropout
 
-__all__ = ["FullyConnectedNet"]
+__all__ = names_in("models")  # the catalogue's names (dlparity.catalogue)
 
 # ----------------------------------------------------------- (a) the Keras models
 

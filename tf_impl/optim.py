@@ -32,19 +32,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dlparity.catalogue import names_in
 from dlparity.contract import optim as contract
 
 from . import _convert
 
-__all__ = [
-    "sgd",
-    "sgd_momentum",
-    "nesterov_momentum",
-    "adagrad",
-    "rmsprop",
-    "adam",
-    "clip_by_global_norm",
-]
+__all__ = names_in("optim")  # the catalogue's names (dlparity.catalogue)
 
 
 # --------------------------------------------------------------- Keras SGD, reused

@@ -11,11 +11,12 @@ import numpy as np
 import tensorflow as tf
 
 from dlparity import validate as v
+from dlparity.catalogue import names_in
 from dlparity.contract import preprocess as contract
 
 from . import _convert
 
-__all__ = ["normalize_features", "running_mean_update", "covariance", "whiten"]
+__all__ = names_in("preprocess")  # the catalogue's names (dlparity.catalogue)
 
 
 def _centred(X: tf.Tensor) -> tf.Tensor:

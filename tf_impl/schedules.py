@@ -16,11 +16,12 @@ import numpy as np
 import tensorflow as tf
 from keras.optimizers import schedules
 
+from dlparity.catalogue import names_in
 from dlparity.contract import schedules as contract
 
 from . import _convert
 
-__all__ = ["time_based_decay", "exponential_decay", "inverse_sqrt_decay", "step_decay"]
+__all__ = names_in("schedules")  # the catalogue's names (dlparity.catalogue)
 
 
 def _evaluate(schedule: schedules.LearningRateSchedule, step: float) -> float:

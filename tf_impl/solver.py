@@ -9,11 +9,12 @@ shared by every implementation; this ``Solver`` looks update rule names up in
 
 from __future__ import annotations
 
+from dlparity.catalogue import names_in
 from dlparity.contract.solver import SolverBase
 
 from . import optim
 
-__all__ = ["Solver"]
+__all__ = names_in("solver")  # the catalogue's names (dlparity.catalogue)
 
 
 class Solver(SolverBase):

@@ -15,16 +15,12 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from dlparity.catalogue import names_in
 from dlparity.contract import gradcheck as contract
 
 from ._convert import to_float, to_numpy, to_tensor
 
-__all__ = [
-    "eval_numerical_gradient",
-    "eval_numerical_gradient_array",
-    "rel_error",
-    "grad_check_distance",
-]
+__all__ = names_in("gradcheck")  # the catalogue's names (dlparity.catalogue)
 
 
 def _central_differences(

@@ -12,11 +12,12 @@ import math
 import numpy as np
 import torch
 
+from dlparity.catalogue import names_in
 from dlparity.contract import info as contract
 
 from ._convert import to_numpy, to_tensor
 
-__all__ = ["entropy", "cross_entropy", "kl_divergence"]
+__all__ = names_in("info")  # the catalogue's names (dlparity.catalogue)
 
 
 def _result(t: torch.Tensor) -> np.floating | np.ndarray:

@@ -19,11 +19,12 @@ import numpy as np
 import torch
 from numpy.typing import DTypeLike
 
+from dlparity.catalogue import names_in
 from dlparity.contract import init as contract
 
 from ._convert import to_numpy
 
-__all__ = ["he_normal", "xavier_normal", "truncated_normal"]
+__all__ = names_in("init")  # the catalogue's names (dlparity.catalogue)
 
 
 def _blank(

@@ -16,35 +16,13 @@ import torch
 import torch.nn.functional as F
 
 from dlparity import validate as v
+from dlparity.catalogue import names_in
 from dlparity.contract import layers as contract
 
 from ._autograd import Graph, leaves, vjp
 from ._convert import to_numpy, to_tensor
 
-__all__ = [
-    "affine_forward",
-    "affine_backward",
-    "relu_forward",
-    "relu_backward",
-    "leaky_relu_forward",
-    "leaky_relu_backward",
-    "sigmoid_forward",
-    "sigmoid_backward",
-    "tanh_forward",
-    "tanh_backward",
-    "softmax_forward",
-    "softmax_backward",
-    "log_softmax_forward",
-    "log_softmax_backward",
-    "dropout_forward",
-    "dropout_backward",
-    "batchnorm_forward",
-    "batchnorm_backward",
-    "affine_relu_forward",
-    "affine_relu_backward",
-    "affine_batchnorm_relu_forward",
-    "affine_batchnorm_relu_backward",
-]
+__all__ = names_in("layers")  # the catalogue's names (dlparity.catalogue)
 
 
 # ------------------------------------------------------------- tensor-level building blocks

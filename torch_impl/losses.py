@@ -16,21 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dlparity.catalogue import names_in
 from dlparity.contract import losses as contract
 
 from ._convert import to_numpy, to_scalar, to_tensor
 
-__all__ = [
-    "mse_loss",
-    "softmax_loss",
-    "nll_loss",
-    "sigmoid_cross_entropy_loss",
-    "svm_loss",
-    "kl_div_loss",
-    "l2_regularization",
-    "l1_regularization",
-    "l0_norm",
-]
+__all__ = names_in("losses")  # the catalogue's names (dlparity.catalogue)
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 

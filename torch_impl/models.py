@@ -34,12 +34,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dlparity.catalogue import names_in
 from dlparity.contract.layers import BN_EPS, BN_MOMENTUM
 from dlparity.contract.models import FullyConnectedNetBase, RegressionNetBase
 
 from ._convert import on_device, to_numpy, to_scalar, to_tensor, torch_dtype
 
-__all__ = ["FullyConnectedNet"]
+__all__ = names_in("models")  # the catalogue's names (dlparity.catalogue)
 
 ParamMap = dict[str, tuple[torch.Tensor, bool]]  # name -> (tensor, stored transposed?)
 

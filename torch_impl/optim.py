@@ -20,19 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from dlparity.catalogue import names_in
 from dlparity.contract import optim as contract
 
 from ._convert import to_float, to_numpy, to_tensor
 
-__all__ = [
-    "sgd",
-    "sgd_momentum",
-    "nesterov_momentum",
-    "adagrad",
-    "rmsprop",
-    "adam",
-    "clip_by_global_norm",
-]
+__all__ = names_in("optim")  # the catalogue's names (dlparity.catalogue)
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from dlparity.catalogue import names_in
 from dlparity.contract import preprocess as contract
 
 from ._convert import to_numpy, to_tensor
 
-__all__ = ["normalize_features", "running_mean_update", "covariance", "whiten"]
+__all__ = names_in("preprocess")  # the catalogue's names (dlparity.catalogue)
 
 
 def _centred(X: torch.Tensor) -> torch.Tensor:

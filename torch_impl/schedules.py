@@ -18,9 +18,10 @@ from collections.abc import Callable
 
 import torch
 
+from dlparity.catalogue import names_in
 from dlparity.contract import schedules as contract
 
-__all__ = ["time_based_decay", "exponential_decay", "inverse_sqrt_decay", "step_decay"]
+__all__ = names_in("schedules")  # the catalogue's names (dlparity.catalogue)
 
 
 def _lambda_lr(lr0: float, factor: Callable[[float], float], epoch: float) -> float:

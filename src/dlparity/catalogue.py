@@ -68,6 +68,12 @@ BY_NAME: dict[str, Entry] = {e.name: e for e in CATALOGUE}
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(e.module for e in CATALOGUE))
 
 
+def names_in(module: str) -> list[str]:
+    """The catalogue names of implementation module ``module``, in catalogue order: every
+    implementation's ``<module>.py`` uses this as its ``__all__``."""
+    return [e.name for e in CATALOGUE if e.module == module]
+
+
 def names_of_kind(*kinds: str) -> tuple[str, ...]:
     """Catalogue names whose kind is one of ``kinds``."""
     return tuple(e.name for e in CATALOGUE if e.kind in kinds)

@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from dlparity import validate as v
+from dlparity.catalogue import names_in
 
-__all__ = ["entropy", "cross_entropy", "kl_divergence"]
+__all__ = names_in("info")  # the catalogue's names (dlparity.catalogue)
 
 def _base(fn: str, base: Any) -> float:
     """A finite logarithm base > 0 and != 1, as a float."""

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from dlparity import validate as v
+from dlparity.catalogue import names_in
 
-__all__ = ["he_normal", "xavier_normal", "truncated_normal"]
+__all__ = names_in("init")  # the catalogue's names (dlparity.catalogue)
 
 XAVIER_MODES = ("fan_in", "fan_avg")
 

@@ -34,18 +34,9 @@ from typing import Any
 import numpy as np
 
 from dlparity import validate as v
+from dlparity.catalogue import names_in
 
-__all__ = [
-    "mse_loss",
-    "softmax_loss",
-    "nll_loss",
-    "sigmoid_cross_entropy_loss",
-    "svm_loss",
-    "kl_div_loss",
-    "l2_regularization",
-    "l1_regularization",
-    "l0_norm",
-]
+__all__ = names_in("losses")  # the catalogue's names (dlparity.catalogue)
 
 # --------------------------------------------------------------------------- helpers
 

@@ -26,16 +26,9 @@ from typing import Any
 import numpy as np
 
 from dlparity import validate as v
+from dlparity.catalogue import names_in
 
-__all__ = [
-    "sgd",
-    "sgd_momentum",
-    "nesterov_momentum",
-    "adagrad",
-    "rmsprop",
-    "adam",
-    "clip_by_global_norm",
-]
+__all__ = names_in("optim")  # the catalogue's names (dlparity.catalogue)
 
 #: Each rule's hyper-parameters and their defaults (SPEC.md §2). The ONE place they live.
 DEFAULTS: dict[str, dict[str, float | bool]] = {

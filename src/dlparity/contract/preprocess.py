@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from dlparity import validate as v
+from dlparity.catalogue import names_in
 
-__all__ = ["normalize_features", "running_mean_update", "covariance", "whiten"]
+__all__ = names_in("preprocess")  # the catalogue's names (dlparity.catalogue)
 
 
 def _samples(fn: str, name: str, X: Any) -> np.ndarray:

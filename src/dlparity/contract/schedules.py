@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from dlparity import validate as v
+from dlparity.catalogue import names_in
 
-__all__ = ["time_based_decay", "exponential_decay", "inverse_sqrt_decay", "step_decay"]
+__all__ = names_in("schedules")  # the catalogue's names (dlparity.catalogue)
 
 
 def _lr0(fn: str, lr0: Any) -> float:
