@@ -69,6 +69,7 @@ from .registry import (
     RECORDS,
     Case,
     OpRecord,
+    arrays_in,
     cast,
     flatten,
     make_args,
@@ -355,18 +356,6 @@ def _timeouts_available() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
-def _arrays(obj: Any, path: str) -> Iterator[tuple[str, np.ndarray]]:
-    """Every ndarray reachable in obj (dicts, lists, tuples), with a readable path."""
-    if isinstance(obj, np.ndarray):
-        yield path, obj
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _arrays(v, f"{path}[{k!r}]")
-    elif isinstance(obj, list | tuple):
-        for i, v in enumerate(obj):
-            yield from _arrays(v, f"{path}[{i}]")
-
-
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
@@ -377,7 +366,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 def snapshot(obj: Any, name: str = "args") -> list[tuple[str, np.ndarray, np.ndarray]]:
     """Every array reachable in ``obj`` with a copy of its values (see :func:`written`)."""
-    return [(path, arr, arr.copy()) for path, arr in _arrays(obj, name)]
+    return [(path, arr, arr.copy()) for path, arr in arrays_in(obj, name)]
 
 
 def written(snap: list[tuple[str, np.ndarray, np.ndarray]]) -> list[str]:

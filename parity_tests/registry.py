@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -97,6 +97,19 @@ def cast(obj: Any, dtype: np.dtype | type) -> Any:
     if isinstance(obj, tuple):
         return tuple(cast(v, dtype) for v in obj)
     return copy.deepcopy(obj)
+
+
+def arrays_in(obj: Any, path: str = "args") -> Iterator[tuple[str, np.ndarray]]:
+    """Every ndarray reachable in obj (dicts, lists, tuples), with a readable path: what the
+    no-mutation checks snapshot before a call."""
+    if isinstance(obj, np.ndarray):
+        yield path, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from arrays_in(v, f"{path}[{k!r}]")
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            yield from arrays_in(v, f"{path}[{i}]")
 
 
 def _n(rng: np.random.Generator, *shape: int, scale: float = 1.0, loc: float = 0.0) -> np.ndarray:

@@ -11,7 +11,14 @@ import pytest
 
 import dlparity.reference as ref
 from dlparity.catalogue import CATALOGUE, NAMES
-from dlparity.parity_tests.registry import RECORDS, cast, make_args, run, uncovered_names
+from dlparity.parity_tests.registry import (
+    RECORDS,
+    arrays_in,
+    cast,
+    make_args,
+    run,
+    uncovered_names,
+)
 
 CASES = [pytest.param(rec, case, id=f"{rec.name}-{case.name}")
          for rec in RECORDS for case in rec.cases]
@@ -36,23 +43,11 @@ def test_registry_covers_every_catalogue_name() -> None:
     assert uncovered_names() == []
 
 
-def _arrays(obj, path="args"):
-    """Every ndarray reachable in obj, with a path for the failure message."""
-    if isinstance(obj, np.ndarray):
-        yield path, obj
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _arrays(v, f"{path}[{k!r}]")
-    elif isinstance(obj, list | tuple):
-        for i, v in enumerate(obj):
-            yield from _arrays(v, f"{path}[{i}]")
-
-
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize(("record", "case"), CASES)
 def test_no_input_is_mutated(record, case, dtype) -> None:
     args = cast(make_args(record, case), np.dtype(dtype))
-    originals = [(path, arr, arr.copy()) for path, arr in _arrays(args)]
+    originals = [(path, arr, arr.copy()) for path, arr in arrays_in(args)]
     run(ref, record, case, args)
     for path, arr, before in originals:
         # State dicts (bn_param, config) may receive NEW arrays; the arrays passed in must
