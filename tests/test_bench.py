@@ -249,3 +249,23 @@ def test_numpy_runs_on_cpu_and_the_issue_cases_are_defined() -> None:
     assert [(c.model, c.batch, c.layer_dims) for c in runner.cases()] == [
         ("mnist", 100, (784, 256, 100, 10)), ("mnist", 1024, (784, 256, 100, 10)),
         ("cifar10", 200, (3072, 100, 50, 25, 10))]
+
+
+def test_docs_flop_table_quotes_the_code() -> None:
+    """docs/benchmarks.md's FLOP table is what benchmarks/flops.py computes."""
+    import re
+    from pathlib import Path
+
+    from dlparity.benchmarks import flops
+    from dlparity.reference.presets import PRESETS
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+    row = r"^\| (MNIST|CIFAR-10) FC, batch (\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$"
+    rows = re.findall(row, page.read_text(), re.M)
+    assert len(rows) == 3, "the FLOP table of docs/benchmarks.md changed shape"
+    for model, batch, train, infer, params in rows:
+        p = PRESETS["mnist_fc_tf" if model == "MNIST" else "cifar10_fc"]
+        n = int(batch)
+        assert int(train.replace(",", "")) == flops.step_flops(p.layer_dims, n, "train", p.reg)
+        assert int(infer.replace(",", "")) == flops.step_flops(p.layer_dims, n, "infer", p.reg)
+        assert int(params.replace(",", "")) == flops.num_params(p.layer_dims)
