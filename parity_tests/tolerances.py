@@ -31,25 +31,20 @@ DEFAULT: dict[str, Tol] = {
 
 # (name, dtype) -> Tol; name is a catalogue name (the forward for layer pairs).
 OVERRIDES: dict[tuple[str, str], Tol] = {
-    # Optimizer trajectories accumulate rounding over many steps; float32 measured
-    # ≤ 7.3e-6 relative after 60 steps (CONVENTIONS.md).
-    **{(rule, "float32"): Tol(rtol=1e-4, atol=1e-5)
-       for rule in ("sgd", "sgd_momentum", "nesterov_momentum", "adagrad", "rmsprop", "adam")},
-    # Whole-model training (parity_tests/test_training.py): 20 Adam steps of the MNIST and
-    # CIFAR-10 FC nets, 1,000 SGD steps of the dating net; rounding compounds over steps.
-    ("training", "float64"): Tol(rtol=1e-9, atol=1e-11),
     # Logits near ±1000 in float32: the max-subtraction leaves O(1) values whose rounding
     # (ulp of 1000 ≈ 6e-5) reaches the output; an independent correct float32
     # implementation measured 1.1e-5 relative, 55 % of the default 2e-5.
     ("log_softmax_forward", "float32"): Tol(rtol=1e-4, atol=1e-4),
     ("softmax_loss", "float32"): Tol(rtol=1e-4, atol=1e-4),
-    # whiten divides by sqrt of small singular values: conditioning amplifies rounding.
-    ("whiten", "float32"): Tol(rtol=1e-3, atol=1e-4),
-    ("whiten", "float64"): Tol(rtol=1e-9, atol=1e-10),
-    # Central differences: the framework evaluates f at x ± h in its own arithmetic.
+    # Central differences (h = 1e-5) evaluated in float32 carry ~ulp(f)/h of error:
+    # torch / tf measured 1.2e-3 relative against the float64 reference.
     ("eval_numerical_gradient", "float32"): Tol(rtol=1e-2, atol=1e-2),
     ("eval_numerical_gradient_array", "float32"): Tol(rtol=1e-2, atol=1e-2),
 }
+# Everything else meets DEFAULT. Measured worst relative errors of torch_impl / tf_impl:
+# float64 ~2e-15 per op, 2.3e-15 over whole-model training (20 Adam steps of the MNIST and
+# CIFAR-10 FC nets, the dating net); float32 ≤ 3.3e-7 over 100-step optimizer
+# trajectories, 9.7e-7 for whiten.
 
 
 def tolerance(name: str, dtype: str) -> Tol:
