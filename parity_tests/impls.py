@@ -42,6 +42,18 @@ def device_skip_reason(name: str, device: str) -> str | None:
     return f"{name} has no device support"
 
 
+def require(name: str, device: str = "cpu") -> ModuleType:
+    """The implementation ``name`` ready to run on ``device``, or skip the calling test with
+    the reason (framework not installed; no such device here)."""
+    import pytest
+
+    pytest.importorskip(FRAMEWORKS.get(name, name))
+    reason = device_skip_reason(name, device)
+    if reason:
+        pytest.skip(f"{device}: {reason} (no GPU was available to this project)")
+    return load(name)
+
+
 def on_device(impl: ModuleType, device: str) -> AbstractContextManager:
     """The implementation's own device context (``_convert.device``), if it has one."""
     convert = getattr(impl, "_convert", None)

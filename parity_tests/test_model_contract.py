@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import dlparity.reference as ref
-from dlparity.parity_tests.impls import FRAMEWORKS, load
+from dlparity.parity_tests.impls import FRAMEWORKS, require
 
 KWARGS = dict(hidden_dims=[7, 5], input_dim=6, num_classes=4, reg=0.1, weight_scale=0.05,
               normalization="batchnorm", dtype=np.float64, seed=123)
@@ -16,8 +16,7 @@ KWARGS = dict(hidden_dims=[7, 5], input_dim=6, num_classes=4, reg=0.1, weight_sc
 
 @pytest.mark.parametrize("impl_name", list(FRAMEWORKS))
 def test_same_seed_gives_the_reference_starting_weights(impl_name) -> None:
-    pytest.importorskip(FRAMEWORKS[impl_name])
-    got = load(impl_name).FullyConnectedNet(**KWARGS).params
+    got = require(impl_name).FullyConnectedNet(**KWARGS).params
     want = ref.FullyConnectedNet(**KWARGS).params
     assert sorted(got) == sorted(want)
     for key in want:
@@ -30,11 +29,11 @@ def test_same_seed_gives_the_reference_starting_weights(impl_name) -> None:
 ], ids=lambda b: next(iter(b)))
 @pytest.mark.parametrize("impl_name", list(FRAMEWORKS))
 def test_bad_constructor_argument_raises_the_reference_error(impl_name, bad) -> None:
-    pytest.importorskip(FRAMEWORKS[impl_name])
+    impl = require(impl_name)
     kwargs = {**KWARGS, **bad}
     with pytest.raises((ValueError, TypeError)) as want:
         ref.FullyConnectedNet(**kwargs)
     with pytest.raises(type(want.value)) as got:
-        load(impl_name).FullyConnectedNet(**kwargs)
+        impl.FullyConnectedNet(**kwargs)
     assert str(got.value) == str(want.value)
     assert next(iter(bad)) in str(want.value)

@@ -14,7 +14,7 @@ import pytest
 
 import dlparity.reference as ref
 from dlparity.parity_tests.compare import compare_outputs
-from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, device_skip_reason, load, on_device
+from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, on_device, require
 from dlparity.parity_tests.registry import RECORDS, cast, make_args, run
 from dlparity.parity_tests.tolerances import tolerance
 
@@ -38,11 +38,7 @@ def _params():
 
 def check_parity(record, case, impl_name: str, dtype: str, device: str) -> None:
     """Run ``impl_name`` and the reference on the same inputs; fail with a full message."""
-    reason = device_skip_reason(impl_name, device)
-    if reason:
-        pytest.skip(f"{device}: {reason} (no GPU was available to this project)")
-    pytest.importorskip(FRAMEWORKS[impl_name])
-    impl = load(impl_name)
+    impl = require(impl_name, device)
     args64 = make_args(record, case)
     if impl_name in record.conventions:
         args64 = record.conventions[impl_name][0](args64)

@@ -8,7 +8,7 @@ import pytest
 
 import dlparity.reference as ref
 from dlparity.parity_tests.compare import compare_outputs
-from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, device_skip_reason, load, on_device
+from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, on_device, require
 from dlparity.parity_tests.registry import cast, seed_for
 from dlparity.parity_tests.tolerances import tolerance
 
@@ -35,11 +35,7 @@ def _run(impl, batches, gamma, beta, unbiased: bool) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("unbiased", [False, True], ids=["biased_var", "unbiased_var"])
 @pytest.mark.parametrize("impl_name", list(FRAMEWORKS))
 def test_batchnorm_running_statistics_then_test_mode(impl_name, unbiased, dtype, device) -> None:
-    reason = device_skip_reason(impl_name, device)
-    if reason:
-        pytest.skip(f"{device}: {reason}")
-    pytest.importorskip(FRAMEWORKS[impl_name])
-    impl = load(impl_name)
+    impl = require(impl_name, device)
     batches = cast(_batches(6, 10, 4), np.dtype(dtype))
     rng = np.random.default_rng(seed_for("batchnorm_sequence", "affine"))
     gamma, beta = cast((1.0 + 0.2 * rng.standard_normal(4), rng.standard_normal(4)),

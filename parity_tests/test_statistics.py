@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import dlparity.reference as ref
-from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, device_skip_reason, load, on_device
+from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, on_device, require
 from dlparity.parity_tests.registry import RECORDS, cast, make_args
 
 # Five standard errors: a false alarm about once in 1.7 million draws; a wrong variance
@@ -28,11 +28,7 @@ def _params():
 
 @pytest.mark.parametrize(("record", "case", "impl_name", "device"), list(_params()))
 def test_initialiser_statistics_match_reference(record, case, impl_name, device) -> None:
-    reason = device_skip_reason(impl_name, device)
-    if reason:
-        pytest.skip(f"{device}: {reason}")
-    pytest.importorskip(FRAMEWORKS[impl_name])
-    impl = load(impl_name)
+    impl = require(impl_name, device)
     args = make_args(record, case)
     with on_device(impl, device):
         got = getattr(impl, record.name)(*cast(args, np.float64))

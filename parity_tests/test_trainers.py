@@ -27,7 +27,7 @@ import pytest
 import dlparity.reference as ref
 from dlparity.contract.models import parameter_shapes
 from dlparity.parity_tests.compare import compare_outputs
-from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, device_skip_reason, load, on_device
+from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, load, on_device, require
 from dlparity.parity_tests.tolerances import DEFAULT, tolerance
 from dlparity.parity_tests.training import train
 from dlparity.reference import gradcheck, models, optim, presets
@@ -65,11 +65,8 @@ def _module(impl_name: str) -> ModuleType:
 
 
 def _skip_unless_available(impl_name: str, device: str) -> None:
-    reason = None if impl_name == "reference" else device_skip_reason(impl_name, device)
-    if reason:
-        pytest.skip(f"{device}: {reason}")
     if impl_name != "reference":
-        pytest.importorskip(FRAMEWORKS[impl_name])
+        require(impl_name, device)
 
 
 def _case_data(case: str) -> tuple[dict, np.ndarray, np.ndarray]:

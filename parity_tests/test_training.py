@@ -21,7 +21,7 @@ import pytest
 
 import dlparity.reference as ref
 from dlparity.parity_tests.compare import compare_outputs
-from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, device_skip_reason, load, on_device
+from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, on_device, require
 from dlparity.parity_tests.tolerances import tolerance
 from dlparity.parity_tests.training import Trajectory, synthetic_classification, train
 from dlparity.reference import presets
@@ -50,11 +50,7 @@ def _reference_run(preset: str) -> Trajectory:
 @pytest.mark.parametrize("impl_name", list(FRAMEWORKS))
 @pytest.mark.parametrize("preset", list(RUNS))
 def test_training_trajectory_matches_reference(preset, impl_name, device) -> None:
-    reason = device_skip_reason(impl_name, device)
-    if reason:
-        pytest.skip(f"{device}: {reason}")
-    pytest.importorskip(FRAMEWORKS[impl_name])
-    impl = load(impl_name)
+    impl = require(impl_name, device)
     X, y = _data(preset)
     with on_device(impl, device):
         got = train(impl, preset, X, y, RUNS[preset][0])
