@@ -90,6 +90,7 @@ __all__ = [
     "load_target",
     "main",
     "optimizer_inputs",
+    "probe_target",
     "show",
     "snapshot",
     "with_reference_model",
@@ -98,6 +99,10 @@ __all__ = [
 
 PASS, FAIL, ERROR, MISSING, VIA, UNTESTED = "PASS", "FAIL", "error", "missing", "via", "untested"
 STATUSES = (PASS, FAIL, ERROR, VIA, MISSING, UNTESTED)
+#: A case's status where a case beyond SPEC.md's contract did not match: a note.
+NOTE = "note"
+#: The dtypes a check runs by default (``dlparity check`` without ``--dtype``).
+DTYPES = ("float64", "float32")
 
 #: What each function may be built from: the ONE dependency table of the oracle, used when
 #: the target's calls cannot be observed (and by ``--only`` to pick what else to run). A
@@ -137,7 +142,32 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
 }
 
 # Checks whose failure is an "error" (the target cannot be compared) rather than a "FAIL".
-_ERROR_KINDS = ("raised", "timeout", "return type", "oracle")
+_ERROR_KINDS = ("raised", "timeout", "return type", "oracle", "crashed")
+
+
+def _is_state_check(kind: str) -> bool:
+    """A check of the state a forward stores (batch norm's running statistics), not of
+    its output."""
+    return "bn_param[" in kind
+
+
+#: A passing output whose error exceeds this fraction of the tolerance matched only loosely.
+NEAR_MISS = 0.01
+
+
+def _near_miss(err: float, tol: Tol, dtype: np.dtype) -> bool:
+    """Whether an output that passed did so only loosely: its error is above NEAR_MISS of
+    the tolerance, in a dtype whose tolerance leaves that room above rounding (float64:
+    1e-10 against an eps of 2e-16; float32's 2e-5 is only ~170 eps, and a correct float32
+    output may use 1 % of it)."""
+    room = tol.rtol / float(np.finfo(dtype).eps)
+    return room >= 1e4 and err > NEAR_MISS * tol.rtol
+
+
+def _is_own_kind(kind: str) -> bool:
+    """Failures that are always the function's own, whatever its forward did: the shape
+    or dtype of its own outputs, a write into its inputs, the wrong number of outputs."""
+    return kind.startswith(("shape:", "dtype:")) or kind in ("mutation", "return type")
 
 #: Statistics of initialisers: this many standard errors (as parity_tests/test_statistics).
 Z_STATISTICS = 5.0
@@ -404,6 +434,10 @@ class _Session:
         self.collect_warnings = True
         self.calling: set[str] | None = None  # catalogue functions called by the current call
         self.observed: dict[str, set[str]] = {}  # owner -> every catalogue function it called
+        # Told (owner, case) before every target call: how an isolating parent learns which
+        # function was running when its child process died (isolation.py).
+        self.progress: Callable[[str, str], None] | None = None
+        self.skip: set[str] = set()  # functions not to call (they crashed the process)
 
     @contextlib.contextmanager
     def alarms(self) -> Iterator[None]:
@@ -436,7 +470,8 @@ class _Calls:
         self.session = session
 
     def has(self, name: str) -> bool:
-        return self.session is None or self.impl.defines(name)
+        return self.session is None or (self.impl.defines(name)
+                                        and name not in self.session.skip)
 
     def fn(self, name: str) -> Callable[..., Any]:
         return getattr(self.impl, name)
@@ -461,6 +496,8 @@ class _Calls:
         if remaining <= 0:
             raise _Failure(owner, "timeout", f"{owner} used up its {s.timeout:g} s budget")
         out, err = io.StringIO(), io.StringIO()
+        if s.progress is not None:
+            s.progress(owner, s.case)
         start = time.perf_counter()
         s.calling = set()
         try:
@@ -751,10 +788,11 @@ class Finding:
     rel_error: float | None
     status: str  # FAIL or error
     repro: str = ""
+    dtype: str = ""  # the dtype of the run that found it
 
     def to_json(self) -> dict[str, Any]:
         return {"function": self.function, "check": self.check, "case": self.case,
-                "status": self.status, "message": self.message,
+                "dtype": self.dtype, "status": self.status, "message": self.message,
                 "rel_error": _json_float(self.rel_error), "repro": self.repro}
 
 
@@ -773,6 +811,10 @@ class FunctionResult:
     via: list[str] = field(default_factory=list)
     dependency_only: bool = False  # shown only because a selected function depends on it
     bad_input: list[str] = field(default_factory=list)  # SPEC's errors not raised (notes)
+    # A report over several dtypes: each dtype's own line, and the dtype that alone decides
+    # the status (None where every dtype gives the same status).
+    by_dtype: dict[str, FunctionResult] = field(default_factory=dict)
+    dtype: str | None = None
 
     @property
     def first(self) -> Finding | None:
@@ -791,6 +833,9 @@ class FunctionResult:
             "findings": [f.to_json() for f in self.findings],
             "notes": self.notes, "bad_input": self.bad_input,
             "dependency_only": self.dependency_only,
+            "status_from_dtype": self.dtype,
+            **({"by_dtype": {d: r.to_json() for d, r in self.by_dtype.items()}}
+               if self.by_dtype else {}),
         }
 
 
@@ -817,6 +862,7 @@ class Report:
     results: list[FunctionResult]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    by_dtype: dict[str, Report] = field(default_factory=dict)  # several dtypes: each one's
 
     def counts(self) -> dict[str, int]:
         return {s: sum(r.status == s for r in self.results) for s in STATUSES}
@@ -835,9 +881,16 @@ class Report:
         if c[UNTESTED]:
             parts.append(f"{c[UNTESTED]} untested")
         verdict = "MATCHES the reference" if self.exit_status == 0 else "DOES NOT MATCH"
+        decided = sum(r.dtype is not None for r in self.results)
+        if decided:
+            parts.append(f"{decided} decided by one dtype alone")
         return (f"Summary: {', '.join(parts)} -- {self.target} {verdict} "
                 f"({self.dtype}, seed {self.seed}; exit {self.exit_status}; "
                 f"{self.seconds:.1f} s)")
+
+    @property
+    def dtypes(self) -> list[str]:
+        return list(self.by_dtype) if self.by_dtype else [self.dtype]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -845,7 +898,8 @@ class Report:
             "dlparity_version": __version__,
             "oracle_fingerprint": fingerprint(),
             "target": self.target,
-            "options": {"dtype": self.dtype, "seed": self.seed, "steps": self.steps,
+            "options": {"dtype": "both" if len(self.dtypes) > 1 else self.dtype,
+                        "dtypes": self.dtypes, "seed": self.seed, "steps": self.steps,
                         "timeout": self.timeout, "strict": self.strict},
             "exit_status": self.exit_status,
             "summary": self.counts(),
@@ -865,10 +919,14 @@ class Report:
             if quiet and r.status in (PASS, MISSING):
                 continue
             status = r.status if r.status != VIA else f"via {', '.join(r.via)}"
+            if r.dtype is not None:  # the dtypes disagree: say which one decided
+                status += f" ({r.dtype})"
             worst = "" if r.worst is None else f"{r.worst:.2g}"
             tol = "" if r.tol is None or r.status in (MISSING, UNTESTED) else f"{r.tol.rtol:g}"
             first = r.first
             what = f"{first.check} [{first.case}]" if first else ""
+            if first and len(self.dtypes) > 1 and r.dtype is None:
+                what = f"{first.check} [{first.case}, {first.dtype}]"
             if r.status == UNTESTED and r.notes:
                 what = r.notes[0]
             if r.dependency_only:
@@ -882,8 +940,8 @@ class Report:
             for r in failing:
                 f = r.first
                 assert f is not None
-                lines += ["", f"{r.name}: {f.status} in check {f.check!r}, case {f.case!r}",
-                          f"  {f.message}"]
+                lines += ["", f"{r.name}: {f.status} in check {f.check!r}, case {f.case!r}, "
+                              f"{f.dtype}", f"  {f.message}"]
                 if repro and f.repro:
                     lines += ["  Repro:", *("    " + ln for ln in f.repro.splitlines())]
         noted = [(r.name, n) for r in self.results for n in r.notes if r.status != UNTESTED]
@@ -906,15 +964,36 @@ class Report:
 # ============================================================================ the engine
 
 
-def fingerprint() -> str:
-    """A short hash of the oracle's sources (reference, registry, tolerances, comparison,
-    this module): cite it with the version to pin exactly the oracle that was used."""
-    digest = hashlib.sha256()
+#: The parity_tests modules whose change can change a verdict.
+_ORACLE_MODULES = ("registry.py", "tolerances.py", "compare.py", "oracle.py", "isolation.py",
+                   "oracle_cli.py")
+
+
+def fingerprint_files() -> list[tuple[str, Path]]:
+    """Every source file whose change can change a verdict, as (stable label, path): the
+    reference, the argument contract (validation and defaults), validate.py, the
+    catalogue, and the oracle's own modules (registry, tolerances, comparison, engine,
+    isolation, options)."""
+    import dlparity
+    import dlparity.contract as contract
+
     here = Path(__file__).resolve().parent
-    files = sorted(Path(ref.__file__).resolve().parent.glob("*.py"))
-    files += [here / n for n in ("registry.py", "tolerances.py", "compare.py", "oracle.py")]
-    for path in files:
-        digest.update(path.name.encode())
+    package = Path(dlparity.__file__).resolve().parent
+    files = [(f"reference/{p.name}", p)
+             for p in sorted(Path(ref.__file__).resolve().parent.glob("*.py"))]
+    files += [(f"contract/{p.name}", p)
+              for p in sorted(Path(contract.__file__).resolve().parent.glob("*.py"))]
+    files += [(f"dlparity/{n}", package / n) for n in ("validate.py", "catalogue.py")]
+    files += [(f"parity_tests/{n}", here / n) for n in _ORACLE_MODULES]
+    return files
+
+
+def fingerprint(files: Sequence[tuple[str, Path]] | None = None) -> str:
+    """A short hash of the oracle's sources (:func:`fingerprint_files`): cite it with the
+    version to pin exactly the oracle that was used."""
+    digest = hashlib.sha256()
+    for label, path in fingerprint_files() if files is None else files:
+        digest.update(label.encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -961,6 +1040,11 @@ class _Checker:
         self.worst: dict[str, float] = {}
         self.cases: dict[str, dict[str, str]] = {}
         self.tols: dict[str, Tol] = {}
+        # function -> cases where its OUTPUT failed (not only the state it stores): a
+        # backward failing in such a case may be explained by its forward (attribution).
+        self.output_failed: dict[str, set[str]] = {}
+        # function -> cases where its output passed, but loosely: see _near_miss.
+        self.near_miss: dict[str, set[str]] = {}
 
     # -------------------------------------------------------------- inputs and reference
 
@@ -1024,6 +1108,13 @@ class _Checker:
     # -------------------------------------------------------------- running a case
 
     def _find(self, failure: _Failure, case: Case) -> None:
+        if case.beyond:  # beyond SPEC.md's contract: a note, never a failure
+            self.session.note(failure.owner, f"beyond SPEC.md's contract, case {case.name!r} "
+                              f"({case.beyond}): {failure.kind}: {_short(failure.message, 160)}")
+            self.cases.setdefault(failure.owner, {})[case.name] = NOTE
+            return
+        if not _is_state_check(failure.kind):
+            self.output_failed.setdefault(failure.owner, set()).add(case.name)
         status = ERROR if failure.kind in _ERROR_KINDS else FAIL
         self.cases.setdefault(failure.owner, {})[case.name] = status
         found = self.findings.setdefault(failure.owner, [])
@@ -1051,7 +1142,7 @@ class _Checker:
                                 f"case ({type(exc).__name__}: {_short(str(exc))}); was it "
                                 f"patched by the target?"), case)
             return
-        tol = tolerance(record.name, self.dtype.name)
+        tol = tolerance(record.name, self.dtype.name, case.name)
         calls = _Calls(self.target, self.session)
         stream = self._observations(calls, record, case, self.dtype,
                                     lambda out: dout.astype(self.dtype))
@@ -1091,7 +1182,10 @@ class _Checker:
             if f is not None:
                 if f.kind == "return type":
                     raise f
-                failure = failure or f
+                # a shape or dtype failure is reported before a value failure: it is
+                # always the function's own (attribution), a value may be inherited
+                if failure is None or (_is_own_kind(f.kind) and not _is_own_kind(failure.kind)):
+                    failure = f
                 continue
             if math.isfinite(err) and err <= tol.rtol:  # not an output passing on atol only
                 worst = max(worst, err)
@@ -1099,6 +1193,9 @@ class _Checker:
             self._find(failure, case)  # a value mismatch: later observations still run
         else:
             self._passed(owner, case, worst)
+            outputs = [label for label in want if not _is_state_check(label)]
+            if outputs and _near_miss(worst, tol, self.dtype):
+                self.near_miss.setdefault(owner, set()).add(case.name)
 
     def _run_random(self, record: OpRecord, case: Case) -> None:
         name = record.name
@@ -1240,131 +1337,371 @@ def _bad_inputs(name: str, args: tuple) -> list[tuple[str, tuple]]:
     return out
 
 
+# ============================================================================ one record
+
+
+def run_record_job(target: Any, record_index: int, options: dict[str, Any],
+                   progress: Callable[[str, str], None] | None) -> dict[str, Any]:
+    """Run registry record ``RECORDS[record_index]`` on a loaded ``target``: every case
+    the oracle runs, the bad-input probes, batch norm's sequence. Returns the findings as
+    plain data (what a child process sends back to the parent, see isolation.py)."""
+    record = RECORDS[record_index]
+    checker = _Checker(target, options["dtype"], options["seed"], options["steps"],
+                       options["timeout"])
+    session = checker.session
+    session.progress = progress
+    session.skip = set(options.get("skip", ()))
+    if record.name in session.skip:
+        return _Collected().as_part()
+    with session.alarms(), _observe_calls(target, session) as observable:
+        for case in record.cases:
+            if case.oracle:
+                checker.run_case(record, case)
+        if options["probes"]:
+            checker.probe_bad_inputs(record)
+        if record.name == "batchnorm_forward":
+            checker.batchnorm_sequence()
+    return {"findings": checker.findings, "cases": checker.cases, "worst": checker.worst,
+            "tols": checker.tols, "notes": session.notes, "bad_input": session.bad_input,
+            "observed": session.observed, "output_failed": checker.output_failed,
+            "near_miss": checker.near_miss,
+            "observable": observable, "timeouts": _timeouts_available()}
+
+
+@dataclass
+class _Collected:
+    """The merged results of every record run for one dtype."""
+
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    cases: dict[str, dict[str, str]] = field(default_factory=dict)
+    worst: dict[str, float] = field(default_factory=dict)
+    tols: dict[str, Tol] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    bad_input: dict[str, list[str]] = field(default_factory=dict)
+    observed: dict[str, set[str]] = field(default_factory=dict)
+    output_failed: dict[str, set[str]] = field(default_factory=dict)
+    near_miss: dict[str, set[str]] = field(default_factory=dict)
+    observable: int = 0
+    timeouts: bool = True
+
+    def add(self, part: dict[str, Any]) -> None:
+        for name, found in part["findings"].items():
+            self.findings.setdefault(name, []).extend(found)
+        for name, cases in part["cases"].items():
+            self.cases.setdefault(name, {}).update(cases)
+        for name, err in part["worst"].items():
+            self.worst[name] = max(self.worst.get(name, 0.0), err)
+        self.tols.update(part["tols"])
+        for name, notes in part["notes"].items():
+            mine = self.notes.setdefault(name, [])
+            mine += [n for n in notes if n not in mine]
+        for name, bad in part["bad_input"].items():
+            self.bad_input.setdefault(name, []).extend(bad)
+        for key in ("observed", "output_failed", "near_miss"):
+            for name, names in part[key].items():
+                getattr(self, key).setdefault(name, set()).update(names)
+        self.observable = max(self.observable, part["observable"])
+        self.timeouts = self.timeouts and part["timeouts"]
+
+    def as_part(self) -> dict[str, Any]:
+        """Nothing found: the shape of :func:`run_record_job`'s result."""
+        return {"findings": {}, "cases": {}, "worst": {}, "tols": {}, "notes": {},
+                "bad_input": {}, "observed": {}, "output_failed": {}, "near_miss": {},
+                "observable": 0, "timeouts": True}
+
+    def crashed(self, record: OpRecord, crash: Any) -> str:
+        """The record's run died (isolation.Crash): an error for the function running."""
+        owner = crash.owner if crash.owner in record.functions else record.name
+        case = crash.case or "(loading)"
+        self.findings.setdefault(owner, []).append(
+            Finding(owner, crash.kind, case, crash.message, None, ERROR))
+        self.cases.setdefault(owner, {})[case] = ERROR
+        self.output_failed.setdefault(owner, set()).add(case)
+        return owner
+
+
 # ============================================================================ public API
 
 
-def check(target: Target | str, *, dtype: str = "float64", seed: int = 0, steps: int = 100,
-          timeout: float = 20.0, only: Sequence[str] | None = None, strict: bool = False,
-          probes: bool = True) -> Report:
-    """Check ``target`` (a Target or a TARGET string) against the reference."""
+def _dtypes(dtype: str | Sequence[str] | None) -> tuple[str, ...]:
+    """None or 'both': float64 and float32; a name; or a sequence of names."""
+    if dtype is None or dtype == "both":
+        return DTYPES
+    names = (dtype,) if isinstance(dtype, str) else tuple(dtype)
+    bad = [d for d in names if d not in DTYPES]
+    if bad or not names:
+        raise ValueError(f"dtype must be 'float64', 'float32', 'both' or a sequence of the "
+                         f"first two; received {dtype!r}")
+    return tuple(np.dtype(d).name for d in dict.fromkeys(names))
+
+
+def _runner(target: Target | str, isolate: bool | None, memory_mb: float) -> Any:
+    """Where the records run: a child process (isolation.py) or this process."""
+    from . import isolation
+
+    if isolate is None:
+        own_twin = not isinstance(target, str) and target.framework is not None
+        isolate = isolation.fork_available() and not own_twin
+    if isolate:
+        if not isolation.fork_available():
+            raise ValueError("isolate=True needs the 'fork' start method, which this "
+                             "platform does not have")
+        return isolation.ChildProcess(target, load_target, run_record_job, memory_mb=memory_mb)
+    return isolation.InProcess(load_target(target) if isinstance(target, str) else target,
+                               run_record_job)
+
+
+def probe_target(spec: str) -> Any:
+    """Load TARGET the way :func:`check` would (in a child process where it can) and
+    return what it defines (an ``isolation.TargetInfo``); raise TargetError if it cannot."""
+    runner = _runner(spec, None, 4096)
+    runner.close()
+    return runner.info
+
+
+def check(target: Target | str, *, dtype: str | Sequence[str] | None = None, seed: int = 0,
+          steps: int = 100, timeout: float = 20.0, only: Sequence[str] | None = None,
+          strict: bool = False, probes: bool = True, isolate: bool | None = None,
+          memory_mb: float = 4096) -> Report:
+    """Check ``target`` (a Target or a TARGET string) against the reference.
+
+    ``dtype``: 'float64', 'float32', or None / 'both' (the default: both, each function
+    reported by the worse of the two, the report keeping each in ``by_dtype``).
+    ``isolate``: run the target in a child process (the default where ``fork`` exists,
+    except for dlparity's own torch/TF twins); ``memory_mb`` caps what it may allocate.
+    """
     start = time.perf_counter()
-    if isinstance(target, str):
-        target = load_target(target)
+    dtypes = _dtypes(dtype)
     selected = set(only) if only else set(NAMES)
     unknown = sorted(selected - set(NAMES))
     if unknown:
         raise ValueError(f"--only: not catalogue names: {', '.join(unknown)}")
-    wanted = _closure(selected)
-    checker = _Checker(target, dtype, seed, steps, timeout)
-    session = checker.session
-    done: set[int] = set()
-    ran: set[str] = set()
-    with session.alarms(), _observe_calls(target, session) as observable:
-        while True:  # a second pass runs what the checked functions were SEEN to call
-            todo = [rec for rec in RECORDS if id(rec) not in done
-                    and set(rec.functions) & wanted and target.defines(rec.name)]
-            if not todo:
-                break
-            for record in todo:
-                done.add(id(record))
-                ran.update(f for f in record.functions if target.defines(f))
-                for case in record.cases:
-                    if case.oracle:
-                        checker.run_case(record, case)
-                if probes:
-                    checker.probe_bad_inputs(record)
-                if record.name == "batchnorm_forward":
-                    checker.batchnorm_sequence()
-            seen = {f for calls in session.observed.values() for f in calls}
-            wanted |= _closure(seen & set(NAMES))
-
-    results = []
-    for entry in CATALOGUE:
-        if entry.name not in wanted:
-            continue
-        r = FunctionResult(entry.name, entry.module, tol=checker.tols.get(entry.name))
-        if not target.defines(entry.name):
-            r.status = MISSING
-        elif entry.name not in ran:
-            forward = [rec.name for rec in BY_FUNCTION.get(entry.name, [])
-                       if rec.backward == entry.name]
-            r.status = UNTESTED
-            r.notes.append(f"cannot be checked without {forward[0]} (its cache)"
-                           if forward else "no registry case the oracle runs")
-        else:
-            r.findings = checker.findings.get(entry.name, [])
-            r.cases = checker.cases.get(entry.name, {})
-            if any(f.status == ERROR for f in r.findings):
-                r.status = ERROR
-            elif r.findings:
-                r.status = FAIL
-            elif entry.name in checker.cases:
-                r.status = PASS
-            else:  # defined, but every case stopped before reaching it
-                r.status = UNTESTED
-                r.notes.append(f"never reached: {', '.join(_dependencies(entry.name))} failed "
-                               "first in every case")
-            failing = [f.rel_error for f in r.findings
-                       if f.status == FAIL and f.rel_error is not None]
-            r.worst = max(failing) if failing else checker.worst.get(entry.name)
-            if r.findings and not failing:
-                r.worst = None
-        r.notes += checker.session.notes.get(entry.name, [])
-        r.bad_input = checker.session.bad_input.get(entry.name, [])
-        results.append(r)
-
-    def parts(name: str) -> set[str]:
-        """What ``name`` was built from: the calls seen (or, when calls cannot be observed,
-        DEPENDS_ON), and a backward's forward (whose cache it reads)."""
-        found = set(session.observed.get(name, set())) if observable else \
-            set(DEPENDS_ON.get(name, ()))
-        return (found | {r.name for r in BY_FUNCTION.get(name, []) if r.backward == name}) \
-            & set(NAMES)
-
-    _attribute(results, parts)
-    roots = {v for r in results if r.name in selected and r.status == VIA for v in r.via}
-    shown = [r for r in results if r.name in selected or r.name in roots]
-    for r in shown:
-        r.dependency_only = r.name not in selected
-    report = Report(target.label, np.dtype(dtype).name, seed, steps, timeout, strict, shown)
-    borrowed = [r.name for r in shown if target.defines(r.name)
-                and target.functions[r.name] is getattr(ref, r.name)]
-    if borrowed:
-        report.notes.append(f"{len(borrowed)} of the functions checked are dlparity.reference's "
-                            f"own (imported, not implemented): {_short(', '.join(borrowed), 160)}")
-    if not _timeouts_available():
-        report.notes.append("timeouts are not enforced: the oracle is not running in the main "
-                            "thread, or this platform has no SIGALRM")
-    for r in shown:
-        for f in r.findings:
-            f.repro = repro(target, f.function, f.case, np.dtype(dtype).name, seed, steps)
+    runner = _runner(target, isolate, memory_mb)
+    if not runner.info.names:
+        runner.close()
+        raise TargetError(f"{runner.info.label} defines none of the SPEC.md catalogue names "
+                          "(see `dlparity functions`)")
+    try:
+        runs = {dt: _run_dtype(runner, dt, seed, steps, timeout, selected, probes)
+                for dt in dtypes}
+    finally:
+        runner.close()
+    # a function failing in any dtype may explain a near miss of its backward in another
+    failing_any = {r.name for _, results in runs.values() for r in results
+                   if r.status in (FAIL, ERROR)}
+    reports = [_report(runner, dt, got, results, selected, seed, steps, timeout, strict,
+                       failing_any) for dt, (got, results) in runs.items()]
+    report = reports[0] if len(reports) == 1 else _merge_dtypes(reports)
+    if not runner.isolated:
+        report.notes.append("the target ran in the oracle's own process (isolate=False, no "
+                            "fork on this platform, or dlparity's own framework twin)")
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _attribute(results: list[FunctionResult], parts: Callable[[str], set[str]]) -> None:
-    """Turn failures explained by a failing part (``parts``, transitively) into ``via``
-    lines, naming the root causes (failing parts that no failing part explains)."""
-    own = {r.name for r in results if r.status in (FAIL, ERROR)}
+def _run_dtype(runner: Any, dtype: str, seed: int, steps: int, timeout: float,
+               selected: set[str], probes: bool) -> tuple[_Collected, list[FunctionResult]]:
+    """Run every record needed for ``selected`` in one dtype; one line per function."""
+    from .isolation import Crash
 
-    def failing_parts(name: str) -> set[str]:
-        seen, todo = set(), list(parts(name))
+    info = runner.info
+    options = {"dtype": dtype, "seed": seed, "steps": steps, "timeout": timeout,
+               "probes": probes}
+    got = _Collected()
+    wanted = _closure(selected)
+    done: set[int] = set()
+    ran: set[str] = set()
+    while True:  # a second pass runs what the checked functions were SEEN to call
+        todo = [i for i, rec in enumerate(RECORDS) if i not in done
+                and set(rec.functions) & wanted and info.defines(rec.name)]
+        if not todo:
+            break
+        for index in todo:
+            record = RECORDS[index]
+            done.add(index)
+            ran.update(f for f in record.functions if info.defines(f))
+            skip: list[str] = []
+            while True:  # a crash: again without the function that crashed, for the others
+                try:
+                    if runner.isolated:
+                        got.add(runner.run(index, dict(options, record=record.name, skip=skip),
+                                           functions=len(record.functions)))
+                    else:
+                        got.add(runner.run(index, options))
+                    break
+                except Crash as crash:
+                    skip.append(got.crashed(record, crash))
+                    if record.name in skip or len(skip) >= len(record.functions):
+                        break
+        seen = {f for calls in got.observed.values() for f in calls}
+        wanted |= _closure(seen & set(NAMES))
+
+    results = [_function_result(entry.name, entry.module, info, ran, got)
+               for entry in CATALOGUE if entry.name in wanted]
+    return got, results
+
+
+def _report(runner: Any, dtype: str, got: _Collected, results: list[FunctionResult],
+            selected: set[str], seed: int, steps: int, timeout: float, strict: bool,
+            failing_any: set[str]) -> Report:
+    """One dtype's report: attribute, choose the lines shown, notes and repro snippets."""
+    info = runner.info
+
+    def parts(name: str) -> set[str]:
+        """What ``name`` was built from: the calls seen (or, when calls cannot be observed,
+        DEPENDS_ON); a backward's forward is handled per case by ``_attribute``."""
+        found = set(got.observed.get(name, set())) if got.observable else \
+            set(DEPENDS_ON.get(name, ()))
+        return found & set(NAMES)
+
+    _attribute(results, parts, got.output_failed, got.near_miss, failing_any)
+    roots = {v for r in results if r.name in selected and r.status == VIA for v in r.via}
+    shown = [r for r in results if r.name in selected or r.name in roots]
+    for r in shown:
+        r.dependency_only = r.name not in selected
+    report = Report(info.label, dtype, seed, steps, timeout, strict, shown)
+    borrowed = [r.name for r in shown if r.name in info.borrowed]
+    if borrowed:
+        report.notes.append(f"{len(borrowed)} of the functions checked are dlparity.reference's "
+                            f"own (imported, not implemented): {_short(', '.join(borrowed), 160)}")
+    if not got.timeouts and not runner.isolated:
+        report.notes.append("timeouts are not enforced: the oracle is not running in the main "
+                            "thread, or this platform has no SIGALRM")
+    for r in shown:
+        for f in r.findings:
+            f.dtype = dtype
+            f.repro = repro(info, f.function, f.case, dtype, seed, steps)
+    return report
+
+
+def _function_result(name: str, module: str, info: Any, ran: set[str],
+                     got: _Collected) -> FunctionResult:
+    r = FunctionResult(name, module, tol=got.tols.get(name))
+    if not info.defines(name):
+        r.status = MISSING
+    elif name not in ran:
+        forward = [rec.name for rec in BY_FUNCTION.get(name, []) if rec.backward == name]
+        r.status = UNTESTED
+        r.notes.append(f"cannot be checked without {forward[0]} (its cache)"
+                       if forward else "no registry case the oracle runs")
+    else:
+        r.findings = got.findings.get(name, [])
+        r.cases = got.cases.get(name, {})
+        if any(f.status == ERROR for f in r.findings):
+            r.status = ERROR
+        elif r.findings:
+            r.status = FAIL
+        elif name in got.cases:
+            r.status = PASS
+        else:  # defined, but every case stopped before reaching it
+            r.status = UNTESTED
+            r.notes.append(f"never reached: {', '.join(_dependencies(name))} failed "
+                           "first in every case")
+        failing = [f.rel_error for f in r.findings if f.status == FAIL and f.rel_error is not None]
+        r.worst = max(failing) if failing else got.worst.get(name)
+        if r.findings and not failing:
+            r.worst = None
+    r.notes += got.notes.get(name, [])
+    r.bad_input = got.bad_input.get(name, [])
+    return r
+
+
+def _forward_of(name: str) -> str | None:
+    """The forward whose cache backward ``name`` reads (None: not a backward)."""
+    return next((rec.name for rec in BY_FUNCTION.get(name, []) if rec.backward == name), None)
+
+
+def _attribute(results: list[FunctionResult], parts: Callable[[str], set[str]],
+               output_failed: dict[str, set[str]], near_miss: dict[str, set[str]],
+               failing_any: set[str]) -> None:
+    """Turn failures explained by another function's failure into ``via`` lines naming
+    the root causes (one dtype's results; ``failing_any``: failing in any dtype checked).
+
+    A finding of ``r`` in case c is explained when
+
+    * ``r`` is a backward and the finding is not a shape, dtype, arity or mutation failure
+      of ``r``'s own outputs, and its forward's OUTPUT failed in the same case c, or passed
+      there only loosely (a near miss, float64) while failing in some case or dtype;
+      a forward that failed only in the state it stores, or only in other cases, explains
+      nothing: there the backward was fed by a forward that matched;
+    * or a part ``r`` was built from (``parts``) fails.
+
+    ``r`` is ``via`` when every one of its findings is explained; the roots named are the
+    failing functions reached through the explanations that have a finding of their own.
+    """
+    by_name = {r.name: r for r in results}
+    failing = {r.name for r in results if r.status in (FAIL, ERROR)}
+
+    def explainers(r: FunctionResult, f: Finding) -> set[str]:
+        found = parts(r.name) & failing - {r.name}
+        forward = _forward_of(r.name)
+        if forward is not None and not _is_own_kind(f.check):
+            if forward in failing and f.case in output_failed.get(forward, set()):
+                found.add(forward)
+            elif forward in failing_any and f.case in near_miss.get(forward, set()):
+                found.add(forward)
+        return found
+
+    causes: dict[str, set[str]] = {}
+    own: set[str] = set()
+    for name in failing:
+        r = by_name[name]
+        per_finding = [explainers(r, f) for f in r.findings]
+        if not per_finding or not all(per_finding):
+            own.add(name)
+        causes[name] = set().union(*per_finding) if per_finding else set()
+
+    for name in failing - own:
+        roots, seen, todo = set(), {name}, list(causes[name])
         while todo:
-            part = todo.pop()
-            if part not in seen and part != name:
-                seen.add(part)
-                todo += list(parts(part))
-        return seen & own
-
-    for r in results:
-        if r.status not in (FAIL, ERROR):
-            continue
-        failing = failing_parts(r.name)
-        roots = sorted((p for p in failing if not failing_parts(p)),
-                       key=lambda p: NAMES.index(p) if p in NAMES else 0)
+            cause = todo.pop()
+            if cause in seen:
+                continue
+            seen.add(cause)
+            if cause in own or cause not in failing:  # fails on its own (here, or elsewhere)
+                roots.add(cause)
+            else:
+                todo += list(causes.get(cause, ()))
         if roots:
+            r = by_name[name]
             r.status = VIA
-            r.via = roots
+            r.via = sorted(roots, key=NAMES.index)
+
+
+_RANK = {ERROR: 5, FAIL: 4, VIA: 3, UNTESTED: 2, PASS: 1, MISSING: 0}
+
+
+def _merge_dtypes(reports: list[Report]) -> Report:
+    """One report from one report per dtype: each function's line is the worse of its
+    lines (ties: the first dtype), every line kept in ``by_dtype``."""
+    first = reports[0]
+    per_name: dict[str, dict[str, FunctionResult]] = {}
+    for rep in reports:
+        for r in rep.results:
+            per_name.setdefault(r.name, {})[rep.dtype] = r
+    merged: list[FunctionResult] = []
+    for name in [n for n in NAMES if n in per_name]:
+        lines = per_name[name]
+        order = list(lines)
+        worst_dtype = max(order, key=lambda d: (_RANK[lines[d].status], -order.index(d)))
+        pick = lines[worst_dtype]
+        line = FunctionResult(
+            name, pick.module, pick.status, pick.worst, pick.tol,
+            findings=[f for d in sorted(order, key=lambda d: d != worst_dtype)
+                      for f in lines[d].findings],
+            notes=list(dict.fromkeys(n for d in order for n in lines[d].notes)),
+            cases=pick.cases, via=pick.via,
+            dependency_only=all(x.dependency_only for x in lines.values()),
+            bad_input=list(dict.fromkeys(b for d in order for b in lines[d].bad_input)))
+        line.by_dtype = lines
+        statuses = {x.status for x in lines.values()}
+        line.dtype = worst_dtype if len(statuses) > 1 or len(lines) < len(reports) else None
+        merged.append(line)
+    report = Report(first.target, "+".join(rep.dtype for rep in reports), first.seed,
+                    first.steps, first.timeout, first.strict, merged,
+                    notes=list(dict.fromkeys(n for rep in reports for n in rep.notes)))
+    report.by_dtype = {rep.dtype: rep for rep in reports}
+    return report
 
 
 # ============================================================================ repro
@@ -1514,16 +1851,13 @@ def run_cli(args: argparse.Namespace) -> int:
               "(see `dlparity functions`)", file=sys.stderr)
         return 2
     try:
-        target = load_target(args.impl)
+        report = check(args.impl, dtype=args.dtype, seed=args.seed, steps=args.steps,
+                       timeout=args.timeout, only=only or None, strict=args.strict,
+                       isolate=False if args.no_isolation else None,
+                       memory_mb=args.memory_mb)
     except TargetError as exc:
         print(f"dlparity check: error: {exc}", file=sys.stderr)
         return 2
-    if not target.functions:
-        print(f"dlparity check: error: {target.label} defines none of the SPEC.md catalogue "
-              "names (see `dlparity functions`)", file=sys.stderr)
-        return 2
-    report = check(target, dtype=args.dtype, seed=args.seed, steps=args.steps,
-                   timeout=args.timeout, only=only or None, strict=args.strict)
     print(report.format(repro=not args.no_repro, quiet=args.quiet, verbose=args.verbose))
     if args.json:
         try:

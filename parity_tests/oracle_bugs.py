@@ -172,7 +172,7 @@ BUGS: tuple[Bug, ...] = (
         "whiten", "preprocess.py", "Xc = X - X.mean(axis=0)  # (N, D), a new array: X itself is "
         "never centred", "X -= X.mean(axis=0)\n    Xc = X  # (N, D)"),
     Bug("running_mean_sign", "a sign", "running_mean_update", "preprocess.py",
-        "return mu + k * (x - mu)  # mu.shape", "return mu + k * (mu - x)  # mu.shape"),
+        "mu + k * (x - mu), as_float)", "mu + k * (mu - x), as_float)"),
     # ------------------------------------------------------------------ gradient checking
     Bug("gradcheck_one_sided", "a scaling factor: (f+ - f-) / h", "eval_numerical_gradient",
         "gradcheck.py", "grad[ix] = (float(f_plus) - float(f_minus)) / (2 * h)",
@@ -189,6 +189,86 @@ BUGS: tuple[Bug, ...] = (
         "    rules = optim\n\n    def _step(self, t):\n        super()._step(t)\n"
         "        self._decay_learning_rate()\n"),
 )
+
+
+@dataclass(frozen=True)
+class AttributionBug:
+    """Several edits of a copy of the reference that break one or more functions, with the
+    report line each function must get (``expected``: name -> 'FAIL' or 'via <root>';
+    every other function checked must PASS). Each pattern was seen in real student code:
+    the oracle must name the right function, not only notice that something is wrong."""
+
+    id: str
+    family: str
+    edits: tuple[tuple[str, str, str], ...]  # (file, old, new)
+    expected: dict[str, str]
+    only_dtype: str | None = None  # the dtype that alone shows the bug (None: both)
+
+
+ATTRIBUTION_BUGS: tuple[AttributionBug, ...] = (
+    # The backward is broken in EVERY case; the forward only in its default-alpha case: in
+    # the alpha=0.2 case the forward matched, so the backward's failure is its own.
+    AttributionBug(
+        "leaky_relu_constant_alpha_and_default", "a backward writing alpha for alpha * dout, "
+        "beside a forward whose default is wrong",
+        (("layers.py", "return np.where(x > 0, dout, alpha * dout)",
+          "return np.where(x > 0, dout, alpha)"),
+         ("layers.py", "alpha: float = 0.01", "alpha: float = 0.2")),
+        {"leaky_relu_forward": "FAIL", "leaky_relu_backward": "FAIL"}),
+    # A float64 dx for float32 input: invisible in a float64-only run; a dtype failure of the
+    # backward's own output, whatever its forward did.
+    AttributionBug(
+        "batchnorm_backward_float64_dx", "a backward upcasting its output (float64 dx for "
+        "float32 input)",
+        (("layers.py", "    return dx, dgamma, dbeta\n",
+          "    return dx.astype(np.float64), dgamma, dbeta\n"),),
+        {"batchnorm_backward": "FAIL", "affine_batchnorm_relu_backward": "via batchnorm_backward",
+         "FullyConnectedNet": "via batchnorm_backward"}, only_dtype="float32"),
+    # Running statistics stored as (1, D) by the forward (its output is right) and gradients
+    # of gamma/beta returned as (1, D) by the backward: two broken functions, two FAILs.
+    AttributionBug(
+        "batchnorm_keepdims_state_and_grads", "(1, D) running statistics and (1, D) "
+        "dgamma/dbeta",
+        (("layers.py",
+          'bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean',
+          'bn_param["running_mean"] = (momentum * running_mean + (1 - momentum) * mean)'
+          '.reshape(1, -1)'),
+         ("layers.py", "    return dx, dgamma, dbeta\n",
+          "    return dx, dgamma.reshape(1, -1), dbeta.reshape(1, -1)\n")),
+        {"batchnorm_forward": "FAIL", "batchnorm_backward": "FAIL",
+         "affine_batchnorm_relu_forward": "via batchnorm_forward",
+         "affine_batchnorm_relu_backward": "via batchnorm_backward",
+         "FullyConnectedNet": "via batchnorm_forward, batchnorm_backward"}),
+    # The documents' relu kink written inline in a composite: only pre-activations of
+    # exactly 0 show it, and only the composite is wrong.
+    AttributionBug(
+        "affine_relu_backward_inline_kink", "a composite leaking the gradient at a "
+        "pre-activation of exactly 0 (dx[x < 0] = 0 inside it)",
+        (("layers.py", "    da = relu_backward(dout, relu_cache)  # (N, M)\n",
+          "    da = np.where(relu_cache < 0, 0.0, dout)  # (N, M)\n"),),
+        {"affine_relu_backward": "FAIL"}),
+    # One-pass variance: right in float64 on centred data, 70 % off in float32 at mean 1e3.
+    AttributionBug(
+        "batchnorm_one_pass_variance", "a one-pass E[x^2] - E[x]^2 variance",
+        (("layers.py", "var = (centred * centred).mean(axis=0)  # (D,), biased",
+          "var = (x * x).mean(axis=0) - mean * mean  # (D,)"),),
+        {"batchnorm_forward": "FAIL", "batchnorm_backward": "via batchnorm_forward"},
+        only_dtype="float32"),
+    # log of the probabilities instead of the log-sum-exp: inf when the true class's logit
+    # is hundreds below the maximum.
+    AttributionBug(
+        "softmax_loss_log_of_probs", "log(softmax) computed as the log of the probabilities",
+        (("losses.py", "    log_probs = shifted - np.log(sum_exp)  # (N, C)\n",
+          "    with np.errstate(divide='ignore'):\n"
+          "        log_probs = np.log(exp / sum_exp)  # (N, C)\n"),),
+        {"softmax_loss": "FAIL"}),
+)
+
+
+def plant_all(package: Path, bug: AttributionBug) -> None:
+    """Apply every edit of ``bug`` to the reference copy at ``package``."""
+    for file, old, new in bug.edits:
+        plant(package, Bug(bug.id, bug.family, "", file, old, new))
 
 
 STUDENT = Path(__file__).with_name("oracle_fixture_student.py")

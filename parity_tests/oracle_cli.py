@@ -40,15 +40,24 @@ def add_check_arguments(parser: argparse.ArgumentParser, impl_required: bool = T
     parser.add_argument("--only", action="append", metavar="NAMES",
                         help="check only these catalogue names (comma-separated; repeatable); "
                         "the functions they depend on run too")
-    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                        help="dtype of the inputs (default float64; float32 uses the float32 "
-                        "tolerances and checks float32 outputs)")
+    parser.add_argument("--dtype", choices=("float64", "float32", "both"), default="both",
+                        help="dtype of the inputs (default both: float64 and float32, each "
+                        "function reported by the worse of the two, the JSON keeping both; "
+                        "float32 uses the float32 tolerances and checks float32 outputs)")
     parser.add_argument("--seed", type=_non_negative_int, default=0,
                         help="seed of the inputs (default 0: the parity suite's own inputs)")
     parser.add_argument("--steps", type=_positive_int, default=100,
                         help="optimizer trajectory length (default 100)")
     parser.add_argument("--timeout", type=_positive_float, default=20.0,
-                        help="seconds per function (default 20; SIGALRM, main thread only)")
+                        help="seconds per function, all its calls together (default 20); the "
+                        "target runs in a child process killed after its functions' budgets "
+                        "plus a few seconds of wall-clock time")
+    parser.add_argument("--memory-mb", type=_positive_float, default=4096.0,
+                        help="address space the target may add to its process, in MiB "
+                        "(default 4096; a wild allocation becomes a MemoryError there)")
+    parser.add_argument("--no-isolation", action="store_true",
+                        help="run the target in the oracle's own process (faster to debug "
+                        "with pdb; a crash of the target then ends the run)")
     parser.add_argument("--json", metavar="PATH", help="also write the report as JSON")
     parser.add_argument("--strict", action="store_true",
                         help="count missing functions as failures")

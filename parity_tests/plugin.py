@@ -27,8 +27,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "dlparity reference: one test per catalogue function")
     group.addoption("--impl-only", metavar="NAMES", action="append", default=None,
                     help="only these catalogue names (comma-separated; repeatable)")
-    group.addoption("--impl-dtype", choices=("float64", "float32"), default="float64",
-                    help="dtype of the inputs (default float64)")
+    group.addoption("--impl-dtype", choices=("float64", "float32", "both"), default="both",
+                    help="dtype of the inputs (default both: each function's test fails if "
+                    "either dtype fails)")
     group.addoption("--impl-seed", type=int, default=0, help="seed of the inputs (default 0)")
     group.addoption("--impl-steps", type=int, default=100,
                     help="optimizer trajectory length (default 100)")
@@ -49,7 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from dlparity.parity_tests import oracle
 
         try:
-            oracle.load_target(impl)
+            oracle.probe_target(impl)  # in a child process: the import cannot harm pytest
         except oracle.TargetError as exc:
             raise pytest.UsageError(f"--impl: {exc}") from None
 

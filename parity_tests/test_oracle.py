@@ -24,12 +24,15 @@ import pytest
 from dlparity.catalogue import BY_NAME, NAMES
 from dlparity.parity_tests import oracle
 from dlparity.parity_tests.oracle_bugs import (
+    ATTRIBUTION_BUGS,
     BUGS,
     STUDENT_BUGS,
+    AttributionBug,
     Bug,
     copy_reference,
     copy_student,
     plant,
+    plant_all,
 )
 
 STUDENT = Path(__file__).with_name("oracle_fixture_student.py")
@@ -110,6 +113,29 @@ def test_planted_bug_is_caught_and_named_alone(tmp_path, bug: Bug) -> None:
             assert r.via == [bug.function], (r.name, r.via)
 
 
+def _line(r: oracle.FunctionResult) -> str:
+    return f"via {', '.join(r.via)}" if r.status == oracle.VIA else r.status
+
+
+@pytest.mark.parametrize("bug", ATTRIBUTION_BUGS, ids=[b.id for b in ATTRIBUTION_BUGS])
+def test_attribution_is_per_case_and_names_every_broken_function(tmp_path,
+                                                                 bug: AttributionBug) -> None:
+    """A backward is `via` its forward only in the cases where the forward's output failed;
+    its own shape/dtype failures are always its own; both dtypes run by default."""
+    target = copy_reference(tmp_path, bug.id)
+    plant_all(target, bug)
+    names = sorted({n for name in bug.expected for n in _family(name)})
+    report = oracle.check(str(target), only=names, steps=STEPS, probes=False)
+    lines = {r.name: _line(r) for r in report.results if r.status != oracle.PASS}
+    assert lines == bug.expected, report.format(repro=False)
+    if bug.only_dtype is not None:  # a one-dtype run of the other dtype would not see it
+        other = "float64" if bug.only_dtype == "float32" else "float32"
+        for r in report.results:
+            if r.status == oracle.FAIL:
+                assert r.dtype == bug.only_dtype, r.name
+                assert r.by_dtype[other].status == oracle.PASS, r.name
+
+
 def test_planted_bugs_cover_at_least_15_families_and_every_module() -> None:
     assert len({b.family for b in BUGS}) >= 15
     assert len({b.function for b in BUGS}) >= 15
@@ -138,10 +164,18 @@ def test_dtype_bug_shows_only_in_float32(tmp_path) -> None:
     bug = Bug("entropy_upcasts", "dtype", "entropy", "info.py", "/ math.log(base)",
               "/ np.log(np.float64(base))", occurrence=1)
     target = str(_buggy(tmp_path, bug))
-    assert oracle.check(target, only=["entropy"], probes=False).exit_status == 0
+    assert oracle.check(target, only=["entropy"], dtype="float64", probes=False).exit_status == 0
     report = oracle.check(target, only=["entropy"], dtype="float32", probes=False)
     assert _failing(report) == ["entropy"]
     assert report.results[0].first.check == "dtype: out"
+    # the default checks both dtypes: the line is float32's, float64's is kept beside it
+    both = oracle.check(target, only=["entropy"], probes=False)
+    line = both.results[0]
+    assert both.exit_status == 1 and line.status == oracle.FAIL and line.dtype == "float32"
+    assert line.first.dtype == "float32" and line.first.check == "dtype: out"
+    assert {d: r.status for d, r in line.by_dtype.items()} == {"float64": oracle.PASS,
+                                                              "float32": oracle.FAIL}
+    assert "FAIL (float32)" in both.format()
 
 
 def test_optimizer_failure_names_the_first_step_that_differs(tmp_path) -> None:
@@ -332,8 +366,8 @@ def test_json_report_has_the_documented_schema(tmp_path) -> None:
     data = json.loads(path.read_text())
     assert code == data["exit_status"] == 1
     assert data["schema"] == "dlparity-oracle-report/1"
-    assert data["options"] == {"dtype": "float64", "seed": 3, "steps": 55, "timeout": 20.0,
-                               "strict": False}
+    assert data["options"] == {"dtype": "both", "dtypes": ["float64", "float32"], "seed": 3,
+                               "steps": 55, "timeout": 20.0, "strict": False}
     assert len(data["oracle_fingerprint"]) == 12
     by_name = {f["name"]: f for f in data["functions"]}
     assert set(by_name) == {"affine_forward", "affine_backward", "affine_relu_backward"}
@@ -344,8 +378,12 @@ def test_json_report_has_the_documented_schema(tmp_path) -> None:
     assert broken["status"] == "FAIL" and broken["check"] == "db" and broken["case"] == "2d"
     assert broken["tolerance"] == {"rtol": 1e-10, "atol": 1e-12}
     assert broken["worst_rel_error"] > 0.5  # mean instead of sum over N = 5: 80 % off
+    assert set(broken["by_dtype"]) == {"float64", "float32"}  # the JSON keeps both
+    assert broken["by_dtype"]["float32"]["status"] == "FAIL"
+    assert broken["by_dtype"]["float32"]["tolerance"] == {"rtol": 2e-5, "atol": 1e-5}
     finding = broken["findings"][0]
     assert finding["function"] == "affine_backward" and finding["status"] == "FAIL"
+    assert finding["dtype"] == "float64"
     assert "seed=3" in finding["repro"] and "affine_backward" in finding["repro"]
     assert by_name["affine_relu_backward"]["status"] == "via"
     assert by_name["affine_relu_backward"]["via"] == ["affine_backward"]

@@ -22,15 +22,14 @@ def dlparity_report(request: pytest.FixtureRequest) -> oracle.Report:
     from dlparity.parity_tests.plugin import selected_names
 
     try:
-        target = oracle.load_target(impl)
+        return oracle.check(impl, dtype=config.getoption("impl_dtype"),
+                            seed=config.getoption("impl_seed"),
+                            steps=config.getoption("impl_steps"),
+                            timeout=config.getoption("impl_timeout"),
+                            only=selected_names(config),
+                            strict=config.getoption("impl_strict"))
     except oracle.TargetError as exc:
         raise pytest.UsageError(f"--impl: {exc}") from None
-    return oracle.check(target, dtype=config.getoption("impl_dtype"),
-                        seed=config.getoption("impl_seed"),
-                        steps=config.getoption("impl_steps"),
-                        timeout=config.getoption("impl_timeout"),
-                        only=selected_names(config),
-                        strict=config.getoption("impl_strict"))
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def check_parity(record, case, impl_name: str, dtype: str, device: str) -> None:
     want = run(ref, record, case, ref_args)
     if record.align is not None:
         got = record.align(got, want)
-    tol = tolerance(record.name, dtype)
+    tol = tolerance(record.name, dtype, case.name)
     mismatches, worst = compare_outputs(got, want, tol, check_dtype=False)
     for key, value in got.items():
         if isinstance(value, np.ndarray | np.generic) and value.dtype.kind == "f":

@@ -21,6 +21,7 @@ from dlparity.cli import main as cli_main
 from dlparity.parity_tests import vectors
 from dlparity.parity_tests.oracle import load_target
 from dlparity.parity_tests.oracle_bugs import BUGS, copy_reference, plant
+from dlparity.parity_tests.registry import find_case
 from dlparity.parity_tests.tolerances import tolerance
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "oracle.md"
@@ -147,7 +148,7 @@ def test_index_describes_every_file_and_the_tolerance_table(exported) -> None:
     assert index["schema"] == "dlparity-vectors/1" and "rtol" in index["comparison"]
     seen = set()
     for e in index["entries"]:
-        assert e["tolerance"] == tolerance(e["function"], e["dtype"])._asdict()
+        assert e["tolerance"] == tolerance(e["function"], e["dtype"], e["case"])._asdict()
         assert e["spec"].startswith("SPEC.md §")
         refs = re.findall(r"'npy': '([^']+)', 'shape': \[([^\]]*)\], 'dtype': '(\w+)'", str(e))
         for path, shape, dtype in refs:
@@ -184,7 +185,8 @@ def test_docs_example_checks_relu_without_numpy_or_dlparity(exported, tmp_path) 
                           text=True, check=True, timeout=60)
     lines = done.stdout.split("\n")[:-1]
     expected = [e for e in index["entries"] if e["function"] == "relu_forward"]
-    assert len(lines) == len(expected) == 8
+    cases = [c for c in find_case("relu_forward", "2d")[0].cases if c.oracle]
+    assert len(lines) == len(expected) == 2 * len(cases)  # every case, both dtypes
     assert all(line.startswith("PASS relu_forward") for line in lines), done.stdout
 
 

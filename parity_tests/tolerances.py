@@ -41,12 +41,27 @@ OVERRIDES: dict[tuple[str, str], Tol] = {
     ("eval_numerical_gradient", "float32"): Tol(rtol=1e-2, atol=1e-2),
     ("eval_numerical_gradient_array", "float32"): Tol(rtol=1e-2, atol=1e-2),
 }
+# (name, dtype, case) -> Tol: one registry case whose inputs make correct arithmetic of that
+# dtype inexact beyond the function's row. Looked up before the (name, dtype) row.
+CASE_OVERRIDES: dict[tuple[str, str, str], Tol] = {
+    # Batch norm on data whose mean is ~1e3 times its spread, in float32: x - mean loses
+    # ~log10(1e3) digits whatever the algorithm (ulp(1000) = 6e-5 against a spread of 1).
+    # Measured on correct two-pass float32 code (20 seeds, N = 8..64): NumPy 1.5e-4 (out),
+    # 1.3e-4 (dx), 5.6e-4 (dgamma); torch 8.6e-5 / 4.1e-5 / 3.6e-4. A one-pass
+    # E[x^2] - E[x]^2 variance is off by 0.72 there: 2e-3 separates the two by 360x.
+    ("batchnorm_forward", "float32", "train_large_offset"): Tol(rtol=2e-3, atol=1e-3),
+}
 # Everything else meets DEFAULT. Measured worst relative errors of torch_impl / tf_impl:
 # float64 ~2e-15 per op, 2.3e-15 over whole-model training (20 Adam steps of the MNIST and
 # CIFAR-10 FC nets, the dating net); float32 ≤ 3.3e-7 over 100-step optimizer
 # trajectories, 9.7e-7 for whiten.
 
 
-def tolerance(name: str, dtype: str) -> Tol:
-    """The tolerance for catalogue function ``name`` at ``dtype`` ('float64'/'float32')."""
+def tolerance(name: str, dtype: str, case: str | None = None) -> Tol:
+    """The tolerance for catalogue function ``name`` at ``dtype`` ('float64'/'float32'),
+    on registry case ``case`` where given (a case-scoped row wins over the function's)."""
+    if dtype not in DEFAULT:
+        raise KeyError(f"tolerance: dtype must be one of {sorted(DEFAULT)}; received {dtype!r}")
+    if case is not None and (name, dtype, case) in CASE_OVERRIDES:
+        return CASE_OVERRIDES[(name, dtype, case)]
     return OVERRIDES.get((name, dtype), DEFAULT[dtype])

@@ -143,7 +143,9 @@ def _export_case(root: Path, record: OpRecord, case: Case, dtype: str, seed: int
         "function": record.name, "backward": record.backward, "protocol": record.protocol,
         "case": case.name, "dtype": dtype,
         "spec": SPEC_SECTIONS[BY_NAME[record.name].kind],
-        "tolerance": tolerance(record.name, dtype)._asdict(),
+        "tolerance": tolerance(record.name, dtype, case.name)._asdict(),
+        # non-empty: the case goes beyond SPEC.md's contract (an oracle note, not a failure)
+        "beyond_contract": case.beyond,
     }
     if record.protocol == "optimizer":
         w0, grads, config, lrs = optimizer_inputs(record, case, seed, steps, np_dtype)

@@ -182,6 +182,19 @@ def test_running_mean_of_a_stream_converges_to_its_mean(rng):
     np.testing.assert_allclose(mu, [1.0, -2.0, 5.0], atol=0.05)
 
 
+def test_running_mean_of_the_documents_scalars_is_a_float():
+    """SPEC's running mean is a scalar formula: 2 + 0.25 * (3 - 2) = 2.25 exactly."""
+    got = preprocess.running_mean_update(2.0, 3.0, 0.25)
+    assert type(got) is float and got == 2.25
+    assert preprocess.running_mean_update(2, 3, 0.25) == 2.25  # ints are real numbers too
+
+
+def test_running_mean_of_0d_arrays_is_a_0d_array_of_their_dtype():
+    got = preprocess.running_mean_update(np.float32(2.0), np.array(3.0, np.float32), 0.25)
+    assert isinstance(got, np.ndarray) and got.shape == () and got.dtype == np.float32
+    assert float(got) == 2.25
+
+
 def test_running_mean_keeps_float32(rng):
     mu = rng.standard_normal(4).astype(np.float32)
     out = preprocess.running_mean_update(mu, rng.standard_normal(4).astype(np.float32), 0.3)
@@ -246,8 +259,18 @@ BAD = [
     ),
     (
         lambda: preprocess.running_mean_update(np.ones(3), 2.0, 0.1),
+        ValueError,
+        "running_mean_update: x must have the same shape",
+    ),
+    (
+        lambda: preprocess.running_mean_update(True, 2.0, 0.1),
         TypeError,
-        "running_mean_update: x",
+        "running_mean_update: mu must be a float array or a real number",
+    ),
+    (
+        lambda: preprocess.running_mean_update("2.0", 2.0, 0.1),
+        TypeError,
+        "running_mean_update: mu must be a numpy.ndarray",
     ),
 ]
 

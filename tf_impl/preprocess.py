@@ -59,21 +59,23 @@ def normalize_features(X_train: np.ndarray, *others: np.ndarray) -> tuple[np.nda
     return tuple(_convert.call(normalise, X_train, *splits))
 
 
-def running_mean_update(mu: np.ndarray, x: np.ndarray, k: float) -> np.ndarray:
+def running_mean_update(mu: np.ndarray | float, x: np.ndarray | float,
+                        k: float) -> np.ndarray | float:
     """One step of the running mean: mu_n = mu_{n-1} + k * (x - mu_{n-1}).
 
     Inputs:
-    - mu: float array, the running mean so far.
-    - x: float array of mu's shape, the new observation.
+    - mu: the running mean so far: a Python number, or a float array of any shape.
+    - x: the new observation, of mu's form.
     - k: float in (0, 1].
 
     Returns:
-    - the updated mean, a new array of mu's shape.
+    - the updated mean: a Python float for Python numbers, else a new array of mu's shape.
     """
-    mu, x, k = contract.running_mean_update(mu, x, k)
+    mu, x, k, as_float = contract.running_mean_update(mu, x, k)
     dtype = v.result_dtype(mu, x)
-    return _convert.call(lambda mu, x: mu + k * (x - mu), mu.astype(dtype, copy=False),
-                         x.astype(dtype, copy=False))
+    out = _convert.call(lambda mu, x: mu + k * (x - mu), mu.astype(dtype, copy=False),
+                        x.astype(dtype, copy=False))
+    return contract.running_mean_result(out, as_float)
 
 
 def covariance(X: np.ndarray) -> np.ndarray:

@@ -52,20 +52,21 @@ def normalize_features(X_train: np.ndarray, *others: np.ndarray) -> tuple[np.nda
     )
 
 
-def running_mean_update(mu: np.ndarray, x: np.ndarray, k: float) -> np.ndarray:
+def running_mean_update(mu: np.ndarray | float, x: np.ndarray | float,
+                        k: float) -> np.ndarray | float:
     """One step of the running mean: mu + k * (x - mu).
 
     Inputs:
-    - mu: the running mean so far, any shape
-    - x: the new observation, mu's shape
+    - mu: the running mean so far, a Python number or an array of any shape
+    - x: the new observation, of mu's form
     - k: float in (0, 1]
 
     Returns:
-    - the updated mean, a new array of mu's shape
+    - the updated mean: a Python float for Python numbers, else a new array of mu's shape
     """
-    mu, x, k = contract.running_mean_update(mu, x, k)
+    mu, x, k, as_float = contract.running_mean_update(mu, x, k)
     mu_t = to_tensor(mu)
-    return to_numpy(mu_t + k * (to_tensor(x) - mu_t))
+    return contract.running_mean_result(to_numpy(mu_t + k * (to_tensor(x) - mu_t)), as_float)
 
 
 def covariance(X: np.ndarray) -> np.ndarray:

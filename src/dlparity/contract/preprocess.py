@@ -15,7 +15,7 @@ import numpy as np
 from dlparity import validate as v
 from dlparity.catalogue import names_in
 
-__all__ = names_in("preprocess")  # the catalogue's names (dlparity.catalogue)
+__all__ = [*names_in("preprocess"), "running_mean_result"]  # the catalogue's names and one helper
 
 
 def _samples(fn: str, name: str, X: Any) -> np.ndarray:
@@ -51,15 +51,37 @@ def normalize_features(X_train: Any, *others: Any) -> tuple[np.ndarray, tuple[np
     return X_train, tuple(checked)
 
 
-def running_mean_update(mu: Any, x: Any, k: Any) -> tuple[np.ndarray, np.ndarray, float]:
-    """Validate ``running_mean_update``; return ``(mu, x, k)``: mu and x float arrays of the
-    same shape, k a float in (0, 1]."""
+def _scalar_or_array(fn: str, name: str, value: Any) -> tuple[np.ndarray, bool]:
+    """A Python real number becomes a 0-d float64 array (True: it was a Python number); a
+    NumPy floating scalar a 0-d array of its dtype; an array is checked as a float array."""
+    if isinstance(value, bool):
+        raise TypeError(f"{fn}: {name} must be a float array or a real number; "
+                        f"received a bool ({value!r})")
+    if isinstance(value, int | float):
+        return np.asarray(float(value)), True
+    if isinstance(value, np.floating):
+        return np.asarray(value), False
+    return v.as_float_array(fn, name, value), False
+
+
+def running_mean_update(mu: Any, x: Any, k: Any) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """Validate ``running_mean_update``; return ``(mu, x, k, as_float)``: mu and x float
+    arrays of the same shape (Python numbers and NumPy scalars as 0-d arrays: the
+    document's running mean is a scalar formula), k a float in (0, 1], and ``as_float``
+    True when mu and x were both Python numbers (the result is then a Python float: see
+    :func:`running_mean_result`)."""
     fn = "running_mean_update"
-    mu = v.as_float_array(fn, "mu", mu)
-    x = v.as_float_array(fn, "x", x)
-    v.check_same_shape(fn, "mu", mu, "x", x)
+    mu_arr, mu_number = _scalar_or_array(fn, "mu", mu)
+    x_arr, x_number = _scalar_or_array(fn, "x", x)
+    v.check_same_shape(fn, "mu", mu_arr, "x", x_arr)
     k = v.check_scalar(fn, "k", k, low=0.0, high=1.0, low_open=True)
-    return mu, x, k
+    return mu_arr, x_arr, k, mu_number and x_number
+
+
+def running_mean_result(out: Any, as_float: bool) -> np.ndarray | float:
+    """The result in the form of the inputs: a Python float for Python numbers, else an
+    array (0-d for 0-d inputs, where NumPy arithmetic would give a NumPy scalar)."""
+    return float(out) if as_float else np.asarray(out)
 
 
 def covariance(X: Any) -> np.ndarray:
