@@ -30,16 +30,13 @@ def device_skip_reason(name: str, device: str) -> str | None:
     """Why ``device`` cannot run implementation ``name`` here, or None if it can."""
     if device == "cpu":
         return None
-    if name == "torch":
-        import torch
-
-        return None if torch.cuda.is_available() else "torch.cuda.is_available() is False"
-    if name == "tf":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        return None if gpus else "TensorFlow sees no GPU (tf.config.list_physical_devices)"
-    return f"{name} has no device support"
+    if name not in FRAMEWORKS:
+        return f"{name} has no device support"
+    convert = importlib.import_module(f"{FRAMEWORKS[name]}._convert")  # the one probe
+    if convert.cuda_available():
+        return None
+    return {"torch": "torch.cuda.is_available() is False",
+            "tf": "TensorFlow sees no GPU (tf.config.list_physical_devices)"}[name]
 
 
 def require(name: str, device: str = "cpu") -> ModuleType:

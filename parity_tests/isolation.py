@@ -130,12 +130,12 @@ class ChildProcess:
             kind, payload = self._receive(LOAD_TIMEOUT_S, "loading the target", "")
         except Crash as crash:
             self.close()
-            from .oracle import TargetError
+            from .targets import TargetError
 
             raise TargetError(f"cannot import {self._spec()}: {crash.message}") from None
         if kind == "load-error":
             self.close()
-            from .oracle import TargetError
+            from .targets import TargetError
 
             raise TargetError(payload)
         return payload

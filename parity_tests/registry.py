@@ -3,10 +3,9 @@
 A record says how to build inputs for a function (several named cases: shapes, ranks and
 the edge cases that bite: kinks at exactly 0, logits near ±1000, constant columns), which
 calling protocol it follows, and its known divergences per implementation with a reason.
-Tolerances live in ``tolerances.py``. ``run`` calls any implementation module on a case and
-returns its outputs as a flat ``{name: array}`` dict, so one helper compares any two
-implementations (the reference's own tests use the same records for the no-mutation and
-dtype sweep).
+Tolerances live in ``tolerances.py``; how each protocol is called and observed, in
+``protocols.py`` (the one runner of the parity suite, the oracle, the vectors, the gradient
+check and the repro snippets).
 
 Inputs are drawn in float64 from a generator seeded by (function, case), so every
 implementation sees the same numbers; ``cast`` then turns them into the dtype under test.
@@ -18,7 +17,6 @@ import copy
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -59,9 +57,13 @@ class OpRecord:
       ``value``     ``f(*args)``, any nesting of arrays / floats / tuples / lists
       ``optimizer`` a trajectory: ``args = (w, [dw_1..dw_T], config, [lr_1..lr_T], clip_norm)``;
                     an lr of None leaves ``config['learning_rate']`` alone (default or as set)
+      ``sequence``  batch norm over several train batches, then test mode:
+                    ``args = ([x_1..x_K], gamma, beta, bn_param)``
       ``random``    an initialiser: compared by statistics, not element by element
       ``model``     ``FullyConnectedNet``: same weights loaded, ``loss(X, y)`` compared
       ``solver``    ``Solver``: a short seeded training run, loss history compared
+
+    How each protocol is called and observed lives in ONE place, ``protocols.py``.
     """
 
     name: str
@@ -167,6 +169,17 @@ def _bn_inputs(rng: np.random.Generator, n: int, d: int, mode: str, *,
     if unbiased:
         bn_param["running_var_unbiased"] = True
     return x, gamma, beta, bn_param
+
+
+def _bn_sequence(rng: np.random.Generator, batches: int, n: int, d: int, *,
+                 unbiased: bool) -> Args:
+    """Batches with drifting means; momentum 0.8 and missing statistics (zeros and ones)."""
+    xs = [rng.standard_normal((n, d)) * 3.0 + rng.standard_normal(d) for _ in range(batches)]
+    gamma, beta = 1.0 + 0.3 * rng.standard_normal(d), rng.standard_normal(d)
+    bn_param: dict[str, Any] = {"mode": "train", "momentum": 0.8}
+    if unbiased:
+        bn_param["running_var_unbiased"] = True
+    return xs, gamma, beta, bn_param
 
 
 def _unbiased_running_var(args: Args) -> Args:
@@ -334,6 +347,11 @@ RECORDS: tuple[OpRecord, ...] = (
         # in float32 (its own tolerance row, measured: tolerances.CASE_OVERRIDES).
         Case("train_large_offset", lambda r: _bn_inputs(r, 16, 4, "train", offset=1e3)),
     ), backward="batchnorm_backward", grad_names=("dx", "dgamma", "dbeta"), state=_bn_state),
+    OpRecord("batchnorm_forward", "sequence", (
+        Case("3_batches_then_test", lambda r: _bn_sequence(r, 4, 6, 4, unbiased=False)),
+        Case("5_batches_unbiased_running_var_then_test",
+             lambda r: _bn_sequence(r, 6, 10, 4, unbiased=True)),
+    )),
     OpRecord("affine_relu_forward", "layer", (
         Case("2d", lambda r: _affine(r, 4, (6,), 5)),
         Case("4d_input", lambda r: _affine(r, 2, (2, 3, 2), 4)),
@@ -498,8 +516,9 @@ RECORDS: tuple[OpRecord, ...] = (
     )),
     # ---------------------------------------------------------------- models
     OpRecord("FullyConnectedNet", "model", (
+        # dropout=0.0 given explicitly: SPEC.md §2's signature (0 means no dropout)
         Case("relu_l2", lambda r: (dict(hidden_dims=[7, 5], input_dim=6, num_classes=4,
-                                        reg=0.1), _n(r, 5, 6), _labels(r, 5, 4))),
+                                        reg=0.1, dropout=0.0), _n(r, 5, 6), _labels(r, 5, 4))),
         # gamma1, beta1, ... as the documents name them (SPEC.md §2 "W1, b1, ...").
         Case("batchnorm", lambda r: (dict(hidden_dims=[5, 4], input_dim=4, num_classes=3,
                                           reg=0.05, normalization="batchnorm"),
@@ -580,67 +599,6 @@ def flatten(result: Any, prefix: str = "out") -> dict[str, Any]:
             flat.update(flatten(item, f"{prefix}{i}" if prefix == "out" else f"{prefix}.{i}"))
         return flat
     return {prefix: result}
-
-
-def run(impl: ModuleType, record: OpRecord, case: Case, args: Args,
-        dout_dtype: np.dtype | type | None = None, seed: int = 0) -> dict[str, Any]:
-    """Call ``impl``'s function(s) for ``record`` on ``args``; return named outputs.
-
-    ``args`` are used as given (callers pass a fresh ``cast`` copy per implementation).
-    """
-    fn = getattr(impl, record.name)
-    if record.protocol == "layer":
-        out, cache = fn(*args)
-        dout = upstream_gradient(record, case, out, seed)
-        dout = dout.astype(dout_dtype or np.asarray(out).dtype)
-        grads = getattr(impl, record.backward)(dout, cache)
-        if not isinstance(grads, tuple):
-            grads = (grads,)
-        if len(grads) != len(record.grad_names):
-            raise TypeError(f"{record.backward} returned {len(grads)} gradients, expected "
-                            f"{len(record.grad_names)} {record.grad_names}")
-        outputs = {"out": out, **dict(zip(record.grad_names, grads, strict=True))}
-        if record.state is not None:
-            outputs.update({f"bn_param[{k!r}]": v for k, v in record.state(args).items()})
-        return outputs
-    if record.protocol == "loss":
-        value, grad = fn(*args)
-        return {"loss": value, "grad": grad}
-    if record.protocol in ("value", "random"):
-        return flatten(fn(*args))
-    if record.protocol == "optimizer":
-        w, grads, config, lrs, clip_norm = args
-        trajectory = []
-        for dw, lr in zip(grads, lrs, strict=True):
-            if clip_norm is not None:
-                (dw,), _ = impl.clip_by_global_norm([dw], clip_norm)
-            if lr is not None:
-                config["learning_rate"] = lr
-            w, config = fn(w, dw, config)
-            trajectory.append(w)
-        return {"w_trajectory": np.stack(trajectory)}
-    if record.protocol == "model":
-        kwargs, X, y = args
-        kwargs = dict(kwargs)
-        unbiased = kwargs.pop("running_var_unbiased", None)
-        model = fn(**kwargs, dtype=X.dtype)
-        if unbiased is not None:
-            for bn_param in getattr(model, "bn_params", []):
-                bn_param["running_var_unbiased"] = unbiased
-        model.params.update(reference_params(record, case, model.params, X.dtype, seed))
-        loss, grads = model.loss(X, y)
-        scores = model.loss(X)
-        return {"loss": loss, "scores": scores, **{f"d{k}": g for k, g in sorted(grads.items())}}
-    if record.protocol == "solver":
-        model_kwargs, data, solver_kwargs = args
-        dtype = data["X_train"].dtype
-        model = impl.FullyConnectedNet(**model_kwargs, dtype=dtype)
-        model.params.update(reference_params(record, case, model.params, dtype, seed))
-        solver = fn(model, data, **solver_kwargs)
-        solver.train()
-        return {"loss_history": np.asarray(solver.loss_history, dtype=dtype),
-                **{k: v for k, v in sorted(model.params.items())}}
-    raise ValueError(f"run: no runner for protocol {record.protocol!r}")
 
 
 def reference_params(record: OpRecord, case: Case, params: Mapping[str, np.ndarray],

@@ -187,7 +187,7 @@ def test_optimizer_failure_names_the_first_step_that_differs(tmp_path) -> None:
     report = oracle.check(str(_buggy(tmp_path, bug)), only=["rmsprop"], steps=STEPS,
                           probes=False)
     checks = {f.case: f.check for f in report.results[0].findings}
-    assert checks["schedule_wide_grads_100_steps"] == "state after step 2", checks
+    assert checks["schedule_wide_grads_100_steps"] == "w after step 2", checks
     assert "constant_lr" not in checks  # lr never changes there: no failure
 
 

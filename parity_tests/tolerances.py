@@ -11,7 +11,8 @@ finite never passes; a shape or dtype mismatch fails before any number is compar
 float64 is the first tier: 1e-10 relative is reachable for every function here (BLAS
 blocking differs by ~1e-14 between NumPy, torch and TF). float32 is the second tier:
 what the arithmetic allows against the float64 reference's inputs cast to float32.
-A loosened entry carries the measured error that justified it.
+Every row carries, in ``REASONS``, the measured error that justified it;
+``docs/tolerances.md`` is generated from these tables (``python -m dlparity._docs``).
 """
 
 from __future__ import annotations
@@ -31,30 +32,47 @@ DEFAULT: dict[str, Tol] = {
 
 # (name, dtype) -> Tol; name is a catalogue name (the forward for layer pairs).
 OVERRIDES: dict[tuple[str, str], Tol] = {
-    # Logits near ±1000 in float32: the max-subtraction leaves O(1) values whose rounding
-    # (ulp of 1000 ≈ 6e-5) reaches the output; an independent correct float32
-    # implementation measured 1.1e-5 relative, 55 % of the default 2e-5.
     ("log_softmax_forward", "float32"): Tol(rtol=1e-4, atol=1e-4),
     ("softmax_loss", "float32"): Tol(rtol=1e-4, atol=1e-4),
-    # Central differences (h = 1e-5) evaluated in float32 carry ~ulp(f)/h of error:
-    # torch / tf measured 1.2e-3 relative against the float64 reference.
     ("eval_numerical_gradient", "float32"): Tol(rtol=1e-2, atol=1e-2),
     ("eval_numerical_gradient_array", "float32"): Tol(rtol=1e-2, atol=1e-2),
 }
 # (name, dtype, case) -> Tol: one registry case whose inputs make correct arithmetic of that
 # dtype inexact beyond the function's row. Looked up before the (name, dtype) row.
 CASE_OVERRIDES: dict[tuple[str, str, str], Tol] = {
-    # Batch norm on data whose mean is ~1e3 times its spread, in float32: x - mean loses
-    # ~log10(1e3) digits whatever the algorithm (ulp(1000) = 6e-5 against a spread of 1).
-    # Measured on correct two-pass float32 code (20 seeds, N = 8..64): NumPy 1.5e-4 (out),
-    # 1.3e-4 (dx), 5.6e-4 (dgamma); torch 8.6e-5 / 4.1e-5 / 3.6e-4. A one-pass
-    # E[x^2] - E[x]^2 variance is off by 0.72 there: 2e-3 separates the two by 360x.
     ("batchnorm_forward", "float32", "train_large_offset"): Tol(rtol=2e-3, atol=1e-3),
 }
-# Everything else meets DEFAULT. Measured worst relative errors of torch_impl / tf_impl:
-# float64 ~2e-15 per op, 2.3e-15 over whole-model training (20 Adam steps of the MNIST and
-# CIFAR-10 FC nets, the dating net); float32 ≤ 3.3e-7 over 100-step optimizer
-# trajectories, 9.7e-7 for whiten.
+
+_LOGITS_1000 = (
+    "Logits near ±1000 in float32: the max-subtraction leaves O(1) values whose rounding "
+    "(ulp of 1000 ≈ 6e-5) reaches the output; an independent correct float32 implementation "
+    "measured 1.1e-5 relative, 55 % of the default 2e-5.")
+_CENTRAL_DIFFERENCES = (
+    "Central differences (h = 1e-5) evaluated in float32 carry ~ulp(f)/h of error: torch / "
+    "tf measured 1.2e-3 relative against the float64 reference.")
+# Why each row is what it is: a key of DEFAULT (a dtype), OVERRIDES or CASE_OVERRIDES ->
+# the measurement that justifies it (tests/test_docs.py: one reason per row, no other).
+REASONS: dict[str | tuple[str, str] | tuple[str, str, str], str] = {
+    "float64": (
+        "First tier: 1e-10 relative is reachable for every function (BLAS blocking differs "
+        "by ~1e-14 between NumPy, torch and TF). Measured worst relative errors of "
+        "torch_impl / tf_impl: ~2e-15 per op, 2.3e-15 over whole-model training (20 Adam "
+        "steps of the MNIST and CIFAR-10 FC nets, the dating net)."),
+    "float32": (
+        "Second tier: what float32 arithmetic allows against the float64 reference's "
+        "inputs cast to float32. Measured worst relative errors of torch_impl / tf_impl: "
+        "≤ 3.3e-7 over 100-step optimizer trajectories, 9.7e-7 for whiten."),
+    ("log_softmax_forward", "float32"): _LOGITS_1000,
+    ("softmax_loss", "float32"): _LOGITS_1000,
+    ("eval_numerical_gradient", "float32"): _CENTRAL_DIFFERENCES,
+    ("eval_numerical_gradient_array", "float32"): _CENTRAL_DIFFERENCES,
+    ("batchnorm_forward", "float32", "train_large_offset"): (
+        "Batch norm on data whose mean is ~1e3 times its spread, in float32: x - mean loses "
+        "~log10(1e3) digits whatever the algorithm (ulp(1000) = 6e-5 against a spread of "
+        "1). Measured on correct two-pass float32 code (20 seeds, N = 8..64): NumPy 1.5e-4 "
+        "(out), 1.3e-4 (dx), 5.6e-4 (dgamma); torch 8.6e-5 / 4.1e-5 / 3.6e-4. A one-pass "
+        "E[x^2] - E[x]^2 variance is off by 0.72 there: 2e-3 separates the two by 360x."),
+}
 
 
 def tolerance(name: str, dtype: str, case: str | None = None) -> Tol:

@@ -18,7 +18,6 @@ The index format is documented in docs/oracle.md (schema ``dlparity-vectors/1``)
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import re
 import sys
@@ -28,22 +27,13 @@ from typing import Any
 
 import numpy as np
 
-import dlparity.reference as ref
 from dlparity import __version__
 from dlparity.catalogue import BY_NAME, NAMES
 
-from .oracle import fingerprint, optimizer_inputs
 from .oracle_cli import add_export_arguments as add_arguments
-from .registry import (
-    RECORDS,
-    Case,
-    OpRecord,
-    cast,
-    make_args,
-    reference_params,
-    run,
-    upstream_gradient,
-)
+from .protocols import arg_names, call_text, reference_stream
+from .registry import RECORDS, Case, OpRecord, make_args
+from .report import fingerprint
 from .tolerances import tolerance
 
 __all__ = ["DTYPES", "SCHEMA", "SPEC_SECTIONS", "add_arguments", "export", "run_cli"]
@@ -116,23 +106,6 @@ def _serialisable(obj: Any) -> bool:
     return True
 
 
-def _call_text(record: OpRecord, names: Sequence[str]) -> str:
-    args = ", ".join(names)
-    if record.protocol == "layer":
-        grads = ", ".join(record.grad_names)
-        return (f"out, cache = {record.name}({args}); "
-                f"{grads} = {record.backward}(dout, cache)")
-    if record.protocol == "loss":
-        return f"loss, grad = {record.name}({args})  # grad w.r.t. {names[0]}"
-    if record.protocol == "optimizer":
-        return (f"for k: config['learning_rate'] = lr[k] (unless null); "
-                f"w, config = {record.name}(w, dw[k], config); w_after_step[k] = w")
-    if record.protocol == "model":
-        return ("model = FullyConnectedNet(**kwargs, dtype=X.dtype); model.params = params; "
-                "loss, grads = model.loss(X, y); scores = model.loss(X)")
-    return f"out = {record.name}({args})"
-
-
 def _export_case(root: Path, record: OpRecord, case: Case, dtype: str, seed: int,
                  steps: int | None) -> dict[str, Any]:
     """Write one (record, case, dtype); return its index entry."""
@@ -147,44 +120,37 @@ def _export_case(root: Path, record: OpRecord, case: Case, dtype: str, seed: int
         # non-empty: the case goes beyond SPEC.md's contract (an oracle note, not a failure)
         "beyond_contract": case.beyond,
     }
+    want, args, dout = reference_stream(record, case, np_dtype, seed, steps)
+    expected = {_key(label): value for _, outs in want for label, value in outs.items()}
     if record.protocol == "optimizer":
-        w0, grads, config, lrs = optimizer_inputs(record, case, seed, steps, np_dtype)
-        want = run(ref, record, case, (cast(w0, np.float64), cast(grads, np.float64),
-                                       dict(config), lrs, None))
+        w0, grads, config, lrs = args
+        trajectory = np.stack([expected[f"w_after_step_{k}"] for k in range(1, len(grads) + 1)])
         entry.update(
-            call=_call_text(record, ()), config=config, lr=lrs,
+            call=call_text(record, ()), config=config, lr=lrs,
             args={"w": w.array(w0, "w"), "dw": w.array(np.stack(grads), "dw")},
             note="dw[k] is the gradient of step k, already clipped where the case clips",
-            expected={"w_after_step": w.array(want["w_trajectory"], "expected_w_after_step")})
+            expected={"w_after_step": _expected(w, "w_after_step", trajectory)})
         return entry
-    args = cast(make_args(record, case, seed, steps), np_dtype)
-    ref_args = cast(args, np.float64)
     if record.protocol == "model":
-        kwargs, X, y = args
-        model = ref.FullyConnectedNet(**kwargs, dtype=np.float64)
-        params = reference_params(record, case, model.params, np_dtype, seed)
-        model.params.update(cast(params, np.float64))  # the exported values, in float64
-        loss, grads = model.loss(ref_args[1], y)
-        want = {"loss": loss, "scores": model.loss(ref_args[1]),
-                **{f"d{k}": g for k, g in sorted(grads.items())}}
-        entry.update(call=_call_text(record, ()), kwargs=kwargs,
+        kwargs, X, y, params = args
+        entry.update(call=call_text(record, ()), kwargs=kwargs,
                      args={"X": w.array(X, "X"), "y": w.array(y, "y"),
-                           "params": w.encode(params, "params")},
-                     expected={k: w.array(np.asarray(v, dtype=np.float64), f"expected_{k}")
-                               for k, v in want.items()})
-        return entry
-    names = _arg_names(record.name, len(args))
-    entry["call"] = _call_text(record, names)
-    entry["args"] = {n: w.encode(a, n) for n, a in zip(names, args, strict=True)}
-    if record.protocol == "layer":
-        out, _ = getattr(ref, record.name)(*cast(ref_args, np.float64))
-        dout = upstream_gradient(record, case, out, seed).astype(np_dtype)
-        entry["dout"] = w.array(dout, "dout")
-        want = _layer_reference(record, ref_args, dout.astype(np.float64))
+                           "params": w.encode(params, "params")})
     else:
-        want = run(ref, record, case, ref_args, seed=seed)
-    entry["expected"] = {k: _expected(w, k, v) for k, v in want.items()}
+        names = arg_names(record.name, len(args))
+        entry["call"] = call_text(record, names)
+        entry["args"] = {n: w.encode(a, n) for n, a in zip(names, args, strict=True)}
+    if dout is not None:
+        entry["dout"] = w.array(dout, "dout")
+    entry["expected"] = {k: _expected(w, k, v) for k, v in expected.items()}
     return entry
+
+
+def _key(label: str) -> str:
+    """An observation label as an index key: ``bn_param['running_mean']`` ->
+    ``bn_param.running_mean``, ``w after step 3`` -> ``w_after_step_3``."""
+    key = re.sub(r"\[['\"](\w+)['\"]\]", r".\1", label)
+    return re.sub(r"\s+", "_", key)
 
 
 def _expected(w: _Writer, key: str, value: Any) -> Any:
@@ -194,25 +160,6 @@ def _expected(w: _Writer, key: str, value: Any) -> Any:
             arr = arr.astype(np.float64)
         return w.array(arr, f"expected_{key}")
     return w.encode(value, f"expected_{key}")
-
-
-def _layer_reference(record: OpRecord, args: tuple, dout: np.ndarray) -> dict[str, Any]:
-    out, cache = getattr(ref, record.name)(*args)
-    grads = getattr(ref, record.backward)(dout, cache)
-    grads = grads if isinstance(grads, tuple) else (grads,)
-    want = {"out": out, **dict(zip(record.grad_names, grads, strict=True))}
-    if record.state is not None:
-        want.update({f"bn_param.{k}": v for k, v in record.state(args).items()})
-    return want
-
-
-def _arg_names(name: str, count: int) -> list[str]:
-    params = list(inspect.signature(getattr(ref, name)).parameters.values())
-    names = [p.name for p in params if p.kind != p.VAR_POSITIONAL][:count]
-    if len(names) < count and any(p.kind == p.VAR_POSITIONAL for p in params):
-        star = next(p.name for p in params if p.kind == p.VAR_POSITIONAL)
-        names += [f"{star}_{i}" for i in range(count - len(names))]
-    return names
 
 
 def export(directory: str | Path, *, dtypes: Sequence[str] = DTYPES, seed: int = 0,
@@ -245,6 +192,8 @@ def _skip_reason(record: OpRecord, case: Case, seed: int, steps: int | None) -> 
         return "initialisers draw from an RNG: compare statistics (std, mean, truncation)"
     if record.protocol == "solver":
         return "the Solver is a Python training loop: check it with `dlparity check`"
+    if record.protocol == "sequence":
+        return "a sequence of calls sharing one bn_param: check it with `dlparity check`"
     if not case.oracle:
         return "relies on the reference's own choices beyond SPEC.md"
     if not _serialisable(make_args(record, case, seed, steps)):

@@ -4,8 +4,9 @@ Central differences in the CS231n style: ``f`` is evaluated at ``x + h`` and ``x
 one entry at a time. ``x`` is perturbed in place and restored before the function
 returns, so a closure over model parameters (``lambda _: model.loss(X, y)[0]``) works;
 on return ``x`` holds exactly the values it held on entry. The walk over the entries
-(perturb, call f, restore) and the argument checks are shared by every implementation
-(``dlparity.contract.gradcheck``); the arithmetic below is the reference's.
+(perturb, call f, restore: ``dlparity.formulas.perturbed``) and the argument checks
+(``dlparity.contract.gradcheck``) are shared by every implementation; the arithmetic below
+is the reference's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from dlparity.catalogue import names_in
 from dlparity.contract import gradcheck as contract
+from dlparity.formulas import perturbed
 
 __all__ = names_in("gradcheck")  # the catalogue's names (dlparity.catalogue)
 
@@ -35,7 +37,7 @@ def eval_numerical_gradient(
     """
     x, h = contract.eval_numerical_gradient(f, x, h)
     grad = np.zeros_like(x)  # x's shape and dtype
-    for ix, f_plus, f_minus in contract.perturbed(f, x, h):
+    for ix, f_plus, f_minus in perturbed(f, x, h):
         grad[ix] = (float(f_plus) - float(f_minus)) / (2 * h)
     return grad
 
@@ -56,7 +58,7 @@ def eval_numerical_gradient_array(
     """
     x, df, h = contract.eval_numerical_gradient_array(f, x, df, h)
     grad = np.zeros_like(x)  # x's shape and dtype
-    for ix, f_plus, f_minus in contract.perturbed(f, x, h):  # f_plus, f_minus: df's shape
+    for ix, f_plus, f_minus in perturbed(f, x, h):  # f_plus, f_minus: df's shape
         contract.check_output_shape(f_plus.shape, df)
         grad[ix] = np.sum((f_plus - f_minus) * df) / (2 * h)
     return grad

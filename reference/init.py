@@ -2,9 +2,10 @@
 
 All take ``(shape, rng, ...)`` and a keyword-only ``dtype`` (float64 by default); values
 are drawn in float64 and cast, so one seed gives the same weights, up to rounding, in
-every dtype. Fans (``dlparity.contract.init.fans``): a 2-D shape is (fan_in, fan_out);
-1-D (n,) has fan_in = fan_out = n; a k-D shape has fan_in = prod(shape[:-1]),
-fan_out = shape[-1]. The std of He and Xavier is ``dlparity.contract.init.std_for``'s.
+every dtype. Fans (``dlparity.formulas.fans``, shared by every implementation): a 2-D
+shape is (fan_in, fan_out); 1-D (n,) has fan_in = fan_out = n; a k-D shape has
+fan_in = prod(shape[:-1]), fan_out = shape[-1]. The std formulas are written here: the
+parity tests hold torch's and Keras's own initialisers to these draws.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 import numpy as np
 from numpy.typing import DTypeLike
 
+from dlparity import formulas
 from dlparity.catalogue import names_in
 from dlparity.contract import init as contract
 
@@ -35,7 +37,8 @@ def he_normal(
     - w: array of the given shape and dtype.
     """
     shape, rng, dtype = contract.he_normal(shape, rng, dtype=dtype)
-    std = contract.std_for(shape, "he")  # sqrt(2 / fan_in)
+    fan_in, _ = formulas.fans(shape)
+    std = math.sqrt(2.0 / fan_in)
     return rng.normal(0.0, std, size=shape).astype(dtype, copy=False)  # shape
 
 
@@ -61,7 +64,11 @@ def xavier_normal(
     - w: array of the given shape and dtype.
     """
     shape, rng, mode, dtype = contract.xavier_normal(shape, rng, mode, dtype=dtype)
-    std = contract.std_for(shape, mode)
+    fan_in, fan_out = formulas.fans(shape)
+    if mode == "fan_in":
+        std = math.sqrt(1.0 / fan_in)
+    else:  # 'fan_avg'
+        std = math.sqrt(2.0 / (fan_in + fan_out))
     return rng.normal(0.0, std, size=shape).astype(dtype, copy=False)  # shape
 
 

@@ -17,9 +17,10 @@ Returns:
   filled defaults and the rule's state: ``velocity`` (momentum rules), ``cache`` (Adagrad,
   RMSprop), ``m``, ``v``, ``t`` (Adam).
 
-State arrays are created as zeros of w's shape and dtype on the first call. They belong to
-the config and are updated IN PLACE on later calls: to branch a trajectory (run two
-continuations from one state), ``copy.deepcopy`` the config first.
+State arrays are created as zeros of w's shape and dtype on the first call. At every step
+the rule REPLACES them in the config by new arrays and never writes them in place, so an
+array taken from a config earlier (a saved state, a branch of the trajectory) keeps its
+values. The same holds in ``dlparity.torch_impl`` and ``dlparity.tf_impl``.
 """
 
 from __future__ import annotations
@@ -35,10 +36,9 @@ __all__ = names_in("optim")  # the catalogue's names (dlparity.catalogue)
 
 
 def _state(config: dict, key: str, w: np.ndarray) -> np.ndarray:
-    """The state array ``config[key]``, created as zeros of w's shape and dtype if missing."""
-    if key not in config:
-        config[key] = np.zeros(w.shape, dtype=w.dtype)
-    return config[key]
+    """The state array ``config[key]``, or zeros of w's shape and dtype if missing (read
+    only: the rule stores a new array back)."""
+    return config[key] if key in config else np.zeros(w.shape, dtype=w.dtype)
 
 
 def sgd(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
@@ -62,9 +62,8 @@ def sgd_momentum(
     """
     config = contract.sgd_momentum(w, dw, config)
     lr, mu = config["learning_rate"], config["momentum"]
-    velocity = _state(config, "velocity", w)  # w.shape
-    velocity *= mu
-    velocity -= lr * dw
+    velocity = mu * _state(config, "velocity", w) - lr * dw  # w.shape
+    config["velocity"] = velocity
     next_w = w + velocity  # w.shape
     return next_w.astype(w.dtype, copy=False), config
 
@@ -82,11 +81,10 @@ def nesterov_momentum(
     """
     config = contract.nesterov_momentum(w, dw, config)
     lr, mu = config["learning_rate"], config["momentum"]
-    velocity = _state(config, "velocity", w)  # w.shape, holds v_prev
-    next_w = w - mu * velocity  # w.shape: the v_prev term, before v is updated
-    velocity *= mu
-    velocity -= lr * dw  # now the new v
-    next_w += (1 + mu) * velocity
+    v_prev = _state(config, "velocity", w)  # w.shape
+    velocity = mu * v_prev - lr * dw  # w.shape
+    config["velocity"] = velocity
+    next_w = w - mu * v_prev + (1 + mu) * velocity  # w.shape
     return next_w.astype(w.dtype, copy=False), config
 
 
@@ -97,8 +95,8 @@ def adagrad(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[
     """
     config = contract.adagrad(w, dw, config)
     lr, eps = config["learning_rate"], config["epsilon"]
-    cache = _state(config, "cache", w)  # w.shape
-    cache += dw * dw
+    cache = _state(config, "cache", w) + dw * dw  # w.shape
+    config["cache"] = cache
     next_w = w - lr * dw / (np.sqrt(cache) + eps)  # w.shape
     return next_w.astype(w.dtype, copy=False), config
 
@@ -110,9 +108,8 @@ def rmsprop(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[
     """
     config = contract.rmsprop(w, dw, config)
     lr, rho, eps = config["learning_rate"], config["decay_rate"], config["epsilon"]
-    cache = _state(config, "cache", w)  # w.shape
-    cache *= rho
-    cache += (1 - rho) * (dw * dw)
+    cache = rho * _state(config, "cache", w) + (1 - rho) * (dw * dw)  # w.shape
+    config["cache"] = cache
     next_w = w - lr * dw / (np.sqrt(cache) + eps)  # w.shape
     return next_w.astype(w.dtype, copy=False), config
 
@@ -137,12 +134,9 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
     beta1, beta2 = config["beta1"], config["beta2"]
     t = config.get("t", 0) + 1
     config["t"] = t
-    m = _state(config, "m", w)  # w.shape
-    v = _state(config, "v", w)  # w.shape
-    m *= beta1
-    m += (1 - beta1) * dw
-    v *= beta2
-    v += (1 - beta2) * (dw * dw)
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw  # w.shape
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * (dw * dw)  # w.shape
+    config["m"], config["v"] = m, v
 
     # lr * m_hat / (sqrt(v_hat) + eps), with the bias corrections applied to scalars and
     # the divisions done in place, so this step makes only two arrays of w's size (the

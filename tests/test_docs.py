@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,45 @@ def test_generated_blocks_are_up_to_date(page: str) -> None:
     text = (ROOT / "docs" / page).read_text()
     assert _docs.render(page, text) == text, (
         f"docs/{page} is out of date: run `python -m dlparity._docs`")
+
+
+def test_docs_spec_is_a_byte_identical_copy_of_the_shared_spec() -> None:
+    """docs/SPEC.md (what README and api.md point third parties at) is ../shared/SPEC.md."""
+    shared = ROOT.parent / "shared" / "SPEC.md"
+    if not shared.exists():
+        pytest.skip(f"no {shared} beside this checkout to compare docs/SPEC.md with")
+    assert (ROOT / "docs" / "SPEC.md").read_bytes() == shared.read_bytes(), (
+        f"docs/SPEC.md differs from {shared}: copy it again (cp {shared} docs/SPEC.md)")
+
+
+@pytest.mark.parametrize(("page", "link"), [("README.md", "](docs/SPEC.md)"),
+                                          ("docs/api.md", "](SPEC.md)")])
+def test_readme_and_api_point_third_parties_at_docs_spec(page: str, link: str) -> None:
+    assert link in (ROOT / page).read_text(), f"{page} does not link docs/SPEC.md"
+
+
+def test_every_tolerance_row_carries_one_reason() -> None:
+    """docs/tolerances.md prints a measured reason for every row of the table, and no
+    reason outlives its row."""
+    from dlparity.parity_tests import tolerances as t
+
+    rows = {*t.DEFAULT, *t.OVERRIDES, *t.CASE_OVERRIDES}
+    assert set(t.REASONS) == rows, (
+        f"rows without a reason: {sorted(map(str, rows - set(t.REASONS)))}; reasons "
+        f"without a row: {sorted(map(str, set(t.REASONS) - rows))}")
+    assert all(reason.strip() for reason in t.REASONS.values())
+
+
+def test_readme_maps_every_package_folder_to_its_import_name() -> None:
+    """The README's folder table says where each installed package lives (pyproject's
+    package-dir), so a reader of `ls` finds `import dlparity.<name>`."""
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    package_dir = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-dir"]
+    readme = (ROOT / "README.md").read_text()
+    missing = [f"| `{folder}/` | `{name}`" for name, folder in package_dir.items()
+               if f"| `{folder}/` | `{name}`" not in readme]
+    assert not missing, f"README.md's folder table lacks the rows {missing}"
 
 
 def _python_blocks(text: str) -> list[str]:

@@ -477,7 +477,6 @@ def test_contract_returns_both_arrays_in_their_common_dtype():
     h32 = np.zeros(3, dtype=np.float32)
     h_out, y_out = contract.mse_loss(h32, np.zeros(3))
     assert h_out.dtype == np.float64 and y_out.dtype == np.float64
-    assert h32.dtype == np.float32  # the caller's array is untouched
 
 
 @pytest.mark.parametrize("reg", [1, np.float32(0.5), np.array(2.0)], ids=str)

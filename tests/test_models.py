@@ -207,6 +207,23 @@ def test_fc_net_parameters_have_documented_shapes_and_initial_values():
     assert len(model.bn_params) == 2
 
 
+def test_fc_net_seeded_weights_are_weight_scale_times_default_rng_normals_in_layer_order():
+    """The one starting-point rule of every implementation, written out: W1, W2, ... are
+    weight_scale * standard normals drawn in that order from default_rng(seed) in float64,
+    then cast to the model dtype; biases and beta are 0, gamma 1."""
+    model = FullyConnectedNet([4, 3], 5, 2, weight_scale=0.05, dtype=np.float32,
+                              normalization="batchnorm", seed=17)  # fmt: skip
+    rng = np.random.default_rng(17)
+    for name, shape in (("W1", (5, 4)), ("W2", (4, 3)), ("W3", (3, 2))):
+        expected = (0.05 * rng.standard_normal(shape)).astype(np.float32)
+        np.testing.assert_array_equal(model.params[name], expected, err_msg=name)
+    for name in ("b1", "b2", "b3", "beta1", "beta2"):
+        np.testing.assert_array_equal(model.params[name], 0.0, err_msg=name)
+    for name in ("gamma1", "gamma2"):
+        np.testing.assert_array_equal(model.params[name], 1.0, err_msg=name)
+    assert all(w.dtype == np.float32 for w in model.params.values())
+
+
 def test_fc_net_same_seed_same_parameters_different_seed_different():
     a = FullyConnectedNet([8], 5, 3, seed=42).params
     b = FullyConnectedNet([8], 5, 3, seed=42).params

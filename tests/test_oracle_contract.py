@@ -103,7 +103,8 @@ def test_the_fingerprint_covers_every_file_that_can_change_a_verdict() -> None:
     assert {f"contract/{p.name}" for p in contract_dir.glob("*.py")} <= labels
     reference_dir = Path(oracle.ref.__file__).resolve().parent
     assert {f"reference/{p.name}" for p in reference_dir.glob("*.py")} <= labels
-    assert {"dlparity/validate.py", "dlparity/catalogue.py", "parity_tests/registry.py",
+    assert {"dlparity/validate.py", "dlparity/catalogue.py", "dlparity/formulas.py",
+            "parity_tests/registry.py", "parity_tests/protocols.py", "parity_tests/engine.py",
             "parity_tests/tolerances.py", "parity_tests/compare.py",
             "parity_tests/oracle.py", "parity_tests/isolation.py"} <= labels
 

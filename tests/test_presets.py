@@ -15,7 +15,6 @@ import pytest
 from dlparity.reference.models import FullyConnectedNet, RegressionNet
 from dlparity.reference.presets import (
     PRESETS,
-    ModelPreset,
     build_model,
     dating_data,
     dating_dates,
@@ -266,8 +265,3 @@ def test_dating_data_rejects_bad_arguments(args, error, words):
     rng = np.random.default_rng(0) if rng is None else rng
     with pytest.raises(error, match=f"dating_data: {words}"):
         dating_data(n, rng, *rest)
-
-
-def test_model_preset_is_a_frozen_dataclass():
-    assert dataclasses.is_dataclass(ModelPreset)
-    assert ModelPreset.__dataclass_params__.frozen

@@ -21,9 +21,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TF's first import: 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-tf.config.experimental.enable_tensor_float_32_execution(False)
+__all__ = ["call", "cuda_available", "device", "get_device", "set_device", "set_tf32",
+           "to_numpy", "to_tensor"]
 
-__all__ = ["call", "device", "get_device", "set_device", "to_numpy", "to_tensor"]
+
+def cuda_available() -> bool:
+    """Whether TensorFlow sees a GPU: THE probe of tf_impl (parity suite, train, port)."""
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def set_tf32(enabled: bool) -> None:
+    """Allow or forbid TF32 in float32 matmuls and convolutions on Ampere-class GPUs: THE
+    switch of tf_impl (off from import on)."""
+    tf.config.experimental.enable_tensor_float_32_execution(bool(enabled))
+
+
+set_tf32(False)
 
 _DEVICES = {"cpu": "/CPU:0", "cuda": "/GPU:0"}
 _current = "cpu"
@@ -34,7 +47,7 @@ def set_device(name: str) -> None:
     global _current
     if name not in _DEVICES:
         raise ValueError(f"set_device: name must be one of {tuple(_DEVICES)}; received {name!r}")
-    if name == "cuda" and not tf.config.list_physical_devices("GPU"):
+    if name == "cuda" and not cuda_available():
         raise RuntimeError("set_device: 'cuda' requested but TensorFlow sees no GPU")
     _current = name
 

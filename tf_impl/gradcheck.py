@@ -3,7 +3,7 @@
 Same names, arguments and errors as the reference's ``gradcheck``. ``f`` is a NumPy
 function of ``x`` (the CS231n closure idiom, ``lambda _: model.loss(X, y)[0]``, must see
 the caller's own array), so ``x`` is perturbed IN PLACE one entry at a time and restored
-before returning (``dlparity.contract.gradcheck.perturbed``); the central differences and
+before returning (``dlparity.formulas.perturbed``); the central differences and
 the error measures are computed with TF ops in float64.
 """
 
@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from dlparity.catalogue import names_in
 from dlparity.contract import gradcheck as contract
+from dlparity.formulas import perturbed
 
 from . import _convert
 
@@ -36,7 +37,7 @@ def eval_numerical_gradient(
     - grad: x's shape and dtype, grad[i] = (f(x + h e_i) - f(x - h e_i)) / (2h), by TF ops
     """
     x, h = contract.eval_numerical_gradient(f, x, h)
-    values = [(float(p), float(m)) for _, p, m in contract.perturbed(f, x, h)]
+    values = [(float(p), float(m)) for _, p, m in perturbed(f, x, h)]
     values = np.array(values, dtype=np.float64).reshape(x.size, 2)  # (size, 2): f(x+h), f(x-h)
 
     def central(values: tf.Tensor) -> tf.Tensor:
@@ -64,7 +65,7 @@ def eval_numerical_gradient_array(
     with _convert.device():
         df_t = _convert.to_tensor(df, np.float64)
         entries = []
-        for _, plus, minus in contract.perturbed(f, x, h):
+        for _, plus, minus in perturbed(f, x, h):
             contract.check_output_shape(plus.shape, df)
             plus, minus = _convert.to_tensor(plus), _convert.to_tensor(minus)
             entries.append(tf.reduce_sum((plus - minus) * df_t) / (2 * h))  # ()

@@ -1,20 +1,29 @@
 """Weight initialisers drawing from TensorFlow's RNG (SPEC.md §2, §4).
 
 Same names and arguments as ``dlparity.reference.init``: ``(shape, rng, ...)`` and a
-keyword-only ``dtype`` (float64 by default). The caller's ``numpy.random.Generator``
-seeds a ``tf.random.Generator`` (one draw of ``rng.integers(2**63)``), so one NumPy seed
-gives reproducible weights, but NOT the reference's numbers: the two implementations
-agree in distribution only (statistical tests). Values are drawn in float64 and cast, as
-the reference does. The std of He and Xavier comes from ``dlparity.contract.init.std_for``
-(fans as ``dlparity.contract.init.fans``).
+keyword-only ``dtype`` (float64 by default). One draw from the caller's
+``numpy.random.Generator`` seeds TensorFlow's RNG (a Keras initialiser's seed, or a
+``tf.random.Generator`` for ``truncated_normal``), so one NumPy seed gives reproducible
+weights, but NOT the reference's numbers: the two implementations agree in distribution
+only (statistical tests). Values are drawn in float64 and cast, as the reference does.
+
+He and Xavier are Keras's own ``keras.initializers.VarianceScaling`` with
+``distribution='untruncated_normal'`` (a plain normal of std sqrt(scale / n)) configured
+to SPEC's formulas: scale 2, mode 'fan_in' (He); scale 1, mode 'fan_in' or 'fan_avg'
+(Xavier). Keras reads the fans of a 1-D or 2-D shape as SPEC does; a k-D shape (Keras:
+a convolution kernel) is drawn as its 2-D (fan_in, fan_out) matrix
+(``dlparity.formulas.fans``) and reshaped. ``keras.initializers.HeNormal`` and
+``GlorotNormal`` are TRUNCATED normals, not SPEC's plain ones.
 """
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 from numpy.typing import DTypeLike
 
+from dlparity import formulas
 from dlparity.catalogue import names_in
 from dlparity.contract import init as contract
 
@@ -28,11 +37,17 @@ def _tf_generator(rng: np.random.Generator) -> tf.random.Generator:
     return tf.random.Generator.from_seed(int(rng.integers(2**63)))
 
 
-def _normal(shape: tuple[int, ...], rng: np.random.Generator, std: float,
-            dtype: np.dtype) -> np.ndarray:
-    """Plain normal(0, std) from TF's RNG, drawn in float64, returned in ``dtype``."""
+def _variance_scaling(shape: tuple[int, ...], rng: np.random.Generator, scale: float,
+                      mode: str, dtype: np.dtype) -> np.ndarray:
+    """A plain normal of std sqrt(scale / n) (n: fan_in or the fans' mean), drawn by
+    ``keras.initializers.VarianceScaling`` in float64 (seeded from ``rng``), in ``dtype``."""
+    init = keras.initializers.VarianceScaling(
+        scale=scale, mode=mode, distribution="untruncated_normal",
+        seed=int(rng.integers(2**32)),  # Keras keeps a seed's low 32 bits
+    )
+    keras_shape = shape if len(shape) <= 2 else formulas.fans(shape)  # Keras's fans = SPEC's
     with _convert.device():
-        w = _tf_generator(rng).normal(shape, stddev=std, dtype=tf.float64)  # shape
+        w = tf.reshape(init(keras_shape, dtype="float64"), shape)  # shape
         return _convert.to_numpy(tf.cast(w, dtype))
 
 
@@ -41,7 +56,8 @@ def he_normal(
 ) -> np.ndarray:
     """He initialisation: a plain normal with mean 0 and std sqrt(2 / fan_in).
 
-    (Not keras.initializers.HeNormal, which is a TRUNCATED normal with a corrected std.)
+    keras.initializers.VarianceScaling(2.0, 'fan_in', 'untruncated_normal'): not
+    keras.initializers.HeNormal, which is a TRUNCATED normal with a corrected std.
 
     Inputs:
     - shape: tuple of positive ints (an int n means (n,)); for a weight w of shape (D, M),
@@ -53,7 +69,7 @@ def he_normal(
     - w: array of the given shape and dtype.
     """
     shape, rng, dtype = contract.he_normal(shape, rng, dtype=dtype)
-    return _normal(shape, rng, contract.std_for(shape, "he"), dtype)
+    return _variance_scaling(shape, rng, 2.0, "fan_in", dtype)
 
 
 def xavier_normal(
@@ -78,7 +94,7 @@ def xavier_normal(
     - w: array of the given shape and dtype.
     """
     shape, rng, mode, dtype = contract.xavier_normal(shape, rng, mode, dtype=dtype)
-    return _normal(shape, rng, contract.std_for(shape, mode), dtype)
+    return _variance_scaling(shape, rng, 1.0, mode, dtype)
 
 
 def truncated_normal(

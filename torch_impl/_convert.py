@@ -20,7 +20,9 @@ import numpy as np
 import torch
 
 __all__ = [
+    "cuda_available",
     "current_device",
+    "set_tf32",
     "device",
     "on_device",
     "set_device",
@@ -32,6 +34,20 @@ __all__ = [
 ]
 
 _device = torch.device("cpu")
+
+
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device: THE probe of the project (parity suite, train,
+    benchmarks, gpu-check, port all ask here)."""
+    return torch.cuda.is_available()
+
+
+def set_tf32(enabled: bool) -> None:
+    """Allow (True) or forbid (False, what ``set_device('cuda')`` does) TF32 in CUDA
+    matmuls and cuDNN: THE switch of the project (CONVENTIONS.md: on by default in cuDNN;
+    off, float32 keeps its 23-bit mantissa)."""
+    torch.backends.cuda.matmul.allow_tf32 = bool(enabled)
+    torch.backends.cudnn.allow_tf32 = bool(enabled)
 
 
 def current_device() -> torch.device:
@@ -48,8 +64,7 @@ def set_device(name: str | torch.device) -> None:
     global _device
     new = torch.device(name)
     if new.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+        set_tf32(False)
     _device = new
 
 

@@ -2,7 +2,7 @@
 
 Same names and results as the reference's ``gradcheck``. ``f`` is the caller's NumPy
 function and is called with the caller's array ``x``, whose entries are perturbed in place
-one at a time and restored (``dlparity.contract.gradcheck.perturbed``), so x holds exactly
+one at a time and restored (``dlparity.formulas.perturbed``), so x holds exactly
 its original values on return and a closure over model parameters works (the CS231n
 idiom). The values of f are taken into float64 tensors; differences, sums and norms are
 torch ops.
@@ -17,6 +17,7 @@ import torch
 
 from dlparity.catalogue import names_in
 from dlparity.contract import gradcheck as contract
+from dlparity.formulas import perturbed
 
 from ._convert import to_float, to_numpy, to_tensor
 
@@ -34,7 +35,7 @@ def _central_differences(
     ``reduce`` may raise (a shape check) after x has been restored.
     """
     grad = to_tensor(np.zeros(x.shape))  # x.shape, float64
-    for ix, f_plus, f_minus in contract.perturbed(f, x, h):
+    for ix, f_plus, f_minus in perturbed(f, x, h):
         grad[ix] = reduce(to_tensor(f_plus) - to_tensor(f_minus))
     return to_numpy(grad / (2 * h)).astype(x.dtype, copy=False)
 

@@ -8,17 +8,23 @@ only statistical tests can compare. Values are drawn in float64 on the CPU gener
 cast, so one seed gives the same weights, up to rounding, in every dtype and on every
 device.
 
-The std comes from ``dlparity.contract.init.std_for`` (SPEC's (fan_in, fan_out) layout):
-``nn.init.kaiming_normal_`` / ``xavier_normal_`` would read the fans from torch's
-(out, in, *kernel) layout, so the draws use ``nn.init.normal_`` with that std.
+He and Xavier are torch's own ``nn.init.kaiming_normal_`` / ``xavier_normal_``, configured
+to SPEC's formulas (``nonlinearity='relu'``: std sqrt(2 / fan_in); ``'linear'``:
+sqrt(1 / fan_in); ``xavier_normal_``: sqrt(2 / (fan_in + fan_out))). torch reads the fans
+from its (out, in, *kernel) layout, so the values are drawn into a tensor whose torch fans
+are SPEC's (``dlparity.formulas.fans`` of the requested shape, (fan_in, fan_out) layout)
+and then laid out in the requested shape, as ``nn.Linear.weight`` (out, in) is W.T.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from numpy.typing import DTypeLike
 
+from dlparity import formulas
 from dlparity.catalogue import names_in
 from dlparity.contract import init as contract
 
@@ -35,13 +41,28 @@ def _blank(
     return torch.empty(shape, dtype=torch.float64), generator
 
 
-def _normal(shape: tuple[int, ...], rng: np.random.Generator, std: float,
-            dtype: np.dtype) -> np.ndarray:
-    """Plain normal(0, std) from torch's RNG (``nn.init.normal_``), drawn in float64,
-    returned in ``dtype``."""
-    t, g = _blank(shape, rng)
-    torch.nn.init.normal_(t, 0.0, std, generator=g)
-    return to_numpy(t).astype(dtype, copy=False)
+def _torch_fans_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape with as many entries as ``shape`` whose fans, as nn.init reads them
+    ((out, in, *kernel): fan_in = in * prod(kernel), fan_out = out * prod(kernel)), are
+    SPEC's fans of ``shape``."""
+    fan_in, fan_out = formulas.fans(shape)
+    if len(shape) == 1:
+        return (1, 1, shape[0])  # fan_in = fan_out = n
+    return (fan_out, fan_in)  # (out, in)
+
+
+def _scaled_normal(
+    shape: tuple[int, ...],
+    rng: np.random.Generator,
+    dtype: np.dtype,
+    init: Callable[[torch.Tensor, torch.Generator], object],
+) -> np.ndarray:
+    """``init`` (an nn.init normal initialiser) drawn in float64 into a tensor with SPEC's
+    fans of ``shape``, laid out as ``shape`` (W = weight.T), returned in ``dtype``."""
+    t, g = _blank(_torch_fans_shape(shape), rng)
+    init(t, g)
+    w = t.reshape(shape) if len(shape) == 1 else t.T.reshape(shape)  # shape
+    return to_numpy(w).astype(dtype, copy=False)
 
 
 def he_normal(
@@ -58,7 +79,8 @@ def he_normal(
     - w: array of the given shape and dtype
     """
     shape, rng, dtype = contract.he_normal(shape, rng, dtype=dtype)
-    return _normal(shape, rng, contract.std_for(shape, "he"), dtype)
+    return _scaled_normal(shape, rng, dtype, lambda t, g: torch.nn.init.kaiming_normal_(
+        t, mode="fan_in", nonlinearity="relu", generator=g))
 
 
 def xavier_normal(
@@ -81,7 +103,11 @@ def xavier_normal(
     - w: array of the given shape and dtype
     """
     shape, rng, mode, dtype = contract.xavier_normal(shape, rng, mode, dtype=dtype)
-    return _normal(shape, rng, contract.std_for(shape, mode), dtype)
+    if mode == "fan_in":
+        return _scaled_normal(shape, rng, dtype, lambda t, g: torch.nn.init.kaiming_normal_(
+            t, mode="fan_in", nonlinearity="linear", generator=g))
+    return _scaled_normal(shape, rng, dtype,  # 'fan_avg'
+                          lambda t, g: torch.nn.init.xavier_normal_(t, generator=g))
 
 
 def truncated_normal(

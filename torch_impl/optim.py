@@ -8,8 +8,9 @@ Each call validates ``(w, dw, config)`` with ``dlparity.contract.optim`` (which 
 default hyper-parameters), builds the stock ``torch.optim`` optimizer configured to compute
 the SPEC formula, loads its state from ``config`` (``velocity``, ``cache``, ``m``, ``v``,
 ``t``, the SPEC names, so a config passes freely between implementations), takes one
-``step()`` and writes the state back in SPEC terms. ``next_w`` is a new array of w's
-dtype; state arrays already in the config are updated in place, as the reference does.
+``step()`` and stores the state back in SPEC terms. ``next_w`` is a new array of w's
+dtype; the state arrays are REPLACED in the config by new arrays, never written in place,
+as in the reference.
 """
 
 from __future__ import annotations
@@ -55,14 +56,10 @@ def _step(
     return optimizer.state[p]
 
 
-def _store(config: dict, key: str, value: torch.Tensor) -> None:
-    """Write a state tensor back into ``config[key]`` (in place when the array exists)."""
-    new = to_numpy(value)
-    old = config.get(key)
-    if isinstance(old, np.ndarray) and old.shape == new.shape and old.flags.writeable:
-        np.copyto(old, new, casting="unsafe")
-    else:
-        config[key] = new
+def _store(config: dict, key: str, value: torch.Tensor, w: np.ndarray) -> None:
+    """Store a state tensor as ``config[key]``: a new NumPy array of w's dtype (the array
+    the config held before is never written)."""
+    config[key] = to_numpy(value).astype(w.dtype, copy=False)
 
 
 def _result(p: torch.Tensor, w: np.ndarray) -> np.ndarray:
@@ -88,7 +85,7 @@ def _momentum_rule(
     velocity = to_tensor(_state(config, "velocity", w)).to(p.dtype)  # w.shape
     opt = torch.optim.SGD([p], lr=1.0, momentum=mu, nesterov=nesterov and mu > 0)
     state = _step(opt, p, {"momentum_buffer": -velocity} if mu > 0 else {})
-    _store(config, "velocity", -state.get("momentum_buffer", p.grad))
+    _store(config, "velocity", -state.get("momentum_buffer", p.grad), w)
     return _result(p, w), config
 
 
@@ -145,7 +142,7 @@ def adagrad(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[
     )
     cache = to_tensor(_state(config, "cache", w))
     state = _step(opt, p, {"step": 0.0, "sum": cache})
-    _store(config, "cache", state["sum"])
+    _store(config, "cache", state["sum"], w)
     return _result(p, w), config
 
 
@@ -164,7 +161,7 @@ def rmsprop(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[
     )
     cache = to_tensor(_state(config, "cache", w))
     state = _step(opt, p, {"step": 0.0, "square_avg": cache})
-    _store(config, "cache", state["square_avg"])
+    _store(config, "cache", state["square_avg"], w)
     return _result(p, w), config
 
 
@@ -199,8 +196,8 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
             p -= lr * m / (torch.sqrt(v) + eps)
         t += 1
     config["t"] = t
-    _store(config, "m", m)
-    _store(config, "v", v)
+    _store(config, "m", m, w)
+    _store(config, "v", v, w)
     return _result(p, w), config
 
 

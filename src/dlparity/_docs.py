@@ -35,6 +35,39 @@ def api_signatures() -> str:
     return "\n".join(out).strip()
 
 
+def _sci(x: float) -> str:
+    """2e-05 -> '2e-5', 0.0001 -> '1e-4', 2.5e-05 -> '2.5e-5'."""
+    mantissa, exponent = f"{x:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def tolerance_tables() -> str:
+    """The tolerance table of ``dlparity.parity_tests.tolerances``: the defaults, the
+    function rows and the case rows, each with its measured reason."""
+    from dlparity.parity_tests import tolerances as t
+
+    def cell(key: str | tuple[str, ...]) -> str:
+        if key not in t.REASONS:
+            raise KeyError(f"parity_tests/tolerances.py: no REASONS entry for row {key!r}")
+        return t.REASONS[key].replace("|", "\\|")
+
+    out = ["### Defaults (every function, every case)", "",
+           "| dtype | rtol | atol | why |", "|---|---:|---:|---|"]
+    out += [f"| {dtype} | {_sci(tol.rtol)} | {_sci(tol.atol)} | {cell(dtype)} |"
+            for dtype, tol in t.DEFAULT.items()]
+    out += ["", "### Function rows (replace the default for one function and dtype)", "",
+            "| function | dtype | rtol | atol | why |", "|---|---|---:|---:|---|"]
+    out += [f"| `{name}` | {dtype} | {_sci(tol.rtol)} | {_sci(tol.atol)} | "
+            f"{cell((name, dtype))} |"
+            for (name, dtype), tol in t.OVERRIDES.items()]
+    out += ["", "### Case rows (one registry case; looked up before the function row)", "",
+            "| function | dtype | case | rtol | atol | why |", "|---|---|---|---:|---:|---|"]
+    out += [f"| `{name}` | {dtype} | `{case}` | {_sci(tol.rtol)} | {_sci(tol.atol)} | "
+            f"{cell((name, dtype, case))} |"
+            for (name, dtype, case), tol in t.CASE_OVERRIDES.items()]
+    return "\n".join(out)
+
+
 def coverage_table() -> str:
     """Function × implementation × dtype (imports torch and TensorFlow)."""
     from dlparity.parity_tests.coverage import table
@@ -45,6 +78,7 @@ def coverage_table() -> str:
 GENERATED: dict[str, dict[str, Callable[[], str]]] = {
     "api.md": {"signatures": api_signatures},
     "coverage.md": {"coverage": coverage_table},
+    "tolerances.md": {"tolerances": tolerance_tables},
 }
 NEEDS_FRAMEWORKS = frozenset({"coverage.md"})  # checked by parity_tests/test_coverage.py
 

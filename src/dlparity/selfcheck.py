@@ -14,15 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlparity.parity_tests.registry import (
-    RECORDS,
-    Case,
-    OpRecord,
-    cast,
-    make_args,
-    run,
-    upstream_gradient,
-)
+from dlparity.parity_tests.protocols import reference_stream
+from dlparity.parity_tests.registry import RECORDS, Case, OpRecord, cast
 
 # Central differences with h = 1e-6 on O(1) inputs carry ~1e-10 absolute noise.
 ABS_TOL = 1e-8
@@ -59,8 +52,8 @@ def check_record(record: OpRecord, case: Case, h: float = 1e-6) -> Iterator[Grad
     """Yield one GradResult per differentiable argument of ``record`` on ``case``."""
     import dlparity.reference as ref
 
-    base = cast(make_args(record, case), np.float64)
-    analytic = run(ref, record, case, cast(base, np.float64))
+    stream, base, dout = reference_stream(record, case, np.float64)  # the protocol runner
+    analytic = {label: value for _, outs in stream for label, value in outs.items()}
     fn = getattr(ref, record.name)
     for out_name, pos in _argument_positions(ref, record):
 
@@ -71,7 +64,6 @@ def check_record(record: OpRecord, case: Case, h: float = 1e-6) -> Iterator[Grad
 
         x = base[pos].copy()
         if record.protocol == "layer":
-            dout = upstream_gradient(record, case, analytic["out"])
             numerical = ref.eval_numerical_gradient_array(f, x, dout, h=h)
         else:
             numerical = ref.eval_numerical_gradient(lambda a, f=f: float(f(a)), x, h=h)

@@ -193,15 +193,10 @@ def make_trainer(impl: str, preset: str, *, dtype: Any = np.float32, seed: int =
 
 def _check_cuda(impl: str) -> None:
     """UsageError unless the framework sees a CUDA device."""
-    if impl == "torch":
-        import torch
+    import importlib
 
-        found = torch.cuda.is_available()
-    else:
-        import tensorflow as tf
-
-        found = bool(tf.config.list_physical_devices("GPU"))
-    if not found:
+    package = "dlparity.torch_impl" if impl == "torch" else "dlparity.tf_impl"
+    if not importlib.import_module(f"{package}._convert").cuda_available():  # the one probe
         raise UsageError(f"--device cuda: {impl} sees no CUDA device on this machine "
                          "(use --device cpu)")
 

@@ -12,18 +12,13 @@ df, h)``
 ``grad_check_distance(approx, analytic)``   ``(approx, analytic)`` likewise
 =========================================  =================================================
 
-and the plumbing every implementation shares (framework-neutral, no arithmetic):
-
-- :func:`perturbed` walks the entries of the caller's ``x``, setting each to x + h and
-  x - h IN PLACE and calling ``f`` (SPEC §4: the CS231n closure over model parameters must
-  see the perturbation), and restores the entry before moving on, even if ``f`` raises;
-  the central differences themselves are each implementation's own ops.
-- :func:`check_output_shape`: ``f(x)`` must have ``df``'s shape.
+and :func:`check_output_shape` (``f(x)`` must have ``df``'s shape), checked while the
+differences are taken. The walk over x's entries (perturb in place, call f, restore) is
+arithmetic every implementation shares on purpose: ``dlparity.formulas.perturbed``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -35,7 +30,6 @@ __all__ = [
     "eval_numerical_gradient_array",
     "rel_error",
     "grad_check_distance",
-    "perturbed",
     "check_output_shape",
 ]
 
@@ -80,29 +74,6 @@ def grad_check_distance(approx: Any, analytic: Any) -> tuple[np.ndarray, np.ndar
     """Validate ``grad_check_distance``; return ``(approx, analytic)`` as float64 arrays of
     the same shape."""
     return _same_shape_float64("grad_check_distance", ("approx", "analytic"), approx, analytic)
-
-
-def perturbed(
-    f: Callable[[np.ndarray], Any], x: np.ndarray, h: float
-) -> Iterator[tuple[tuple[int, ...], np.ndarray, np.ndarray]]:
-    """For each entry ``ix`` of x in C order: ``(ix, f(x + h e_ix), f(x - h e_ix))``.
-
-    The values of f come as NEW float64 arrays (0-d for a scalar f; copies, because f may
-    return a view it reuses). x is perturbed in place and ``x[ix]`` is restored before the
-    values are yielded, even if f raises: on return x holds exactly its original values.
-    """
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    for _ in it:
-        ix = it.multi_index
-        old = x[ix]
-        try:
-            x[ix] = old + h
-            plus = np.array(f(x), dtype=np.float64, copy=True)  # f(x)'s shape
-            x[ix] = old - h
-            minus = np.array(f(x), dtype=np.float64, copy=True)
-        finally:
-            x[ix] = old
-        yield ix, plus, minus
 
 
 def check_output_shape(out_shape: tuple[int, ...], df: np.ndarray) -> None:

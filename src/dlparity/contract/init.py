@@ -9,14 +9,13 @@ Every initialiser takes ``(shape, rng, ...)`` and a keyword-only ``dtype``:
 - ``dtype``: a floating dtype (default float64).
 
 The validators return the normalised arguments in signature order: ``shape`` as a tuple of
-Python ints, ``rng`` unchanged, numbers as floats, ``dtype`` as a ``numpy.dtype``.
-:func:`fans` gives the (fan_in, fan_out) every implementation uses, :func:`std_for` the
-std of ``he_normal`` and ``xavier_normal`` (the one place that rule is written).
+Python ints, ``rng`` unchanged, numbers as floats, ``dtype`` as a ``numpy.dtype``. The
+(fan_in, fan_out) rule is arithmetic, in ``dlparity.formulas.fans``; the std formulas are
+each implementation's own.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any
 
@@ -65,37 +64,6 @@ def _dtype(fn: str, dtype: Any) -> np.dtype:
             f"{fn}: dtype must be a floating dtype (float32 or float64); received dtype={dtype!r}"
         )
     return dt
-
-
-def fans(shape: tuple[int, ...]) -> tuple[int, int]:
-    """(fan_in, fan_out) of a validated weight shape.
-
-    - 1-D (n,): fan_in = fan_out = n.
-    - 2-D (fan_in, fan_out): the affine layer's w of shape (D, M).
-    - k-D (k > 2): fan_in = prod(shape[:-1]), fan_out = shape[-1].
-    """
-    if len(shape) == 1:
-        return shape[0], shape[0]
-    return math.prod(shape[:-1]), shape[-1]
-
-
-def std_for(shape: tuple[int, ...], mode: str) -> float:
-    """The std of the plain normal drawn for a validated weight ``shape`` (SPEC §4).
-
-    - mode 'he' (``he_normal``): sqrt(2 / fan_in);
-    - mode 'fan_in' (``xavier_normal``'s default): sqrt(1 / fan_in);
-    - mode 'fan_avg' (``xavier_normal``, Glorot's form): sqrt(2 / (fan_in + fan_out)).
-
-    (fan_in, fan_out) are :func:`fans` of the shape.
-    """
-    fan_in, fan_out = fans(shape)
-    if mode == "he":
-        return math.sqrt(2.0 / fan_in)
-    if mode == "fan_in":
-        return math.sqrt(1.0 / fan_in)
-    if mode == "fan_avg":
-        return math.sqrt(2.0 / (fan_in + fan_out))
-    raise ValueError(f"std_for: mode must be one of ('he', *{XAVIER_MODES}); received {mode!r}")
 
 
 def he_normal(

@@ -9,7 +9,7 @@ subclass the two base classes here, so in every implementation
   ``affine_forward`` uses it) and the state dicts (``dropout_param``, ``bn_params``) are
   the same;
 - ONE seed gives the SAME initial parameters (drawn with ``numpy.random.default_rng`` by
-  :func:`seeded_params`, the one place that rule is written; the Trainers of
+  ``dlparity.formulas.seeded_params``, the one place that rule is written; the Trainers of
   ``dlparity.contract.training`` start from it too), so a user comparing frameworks starts
   them all from one point;
 - ``loss(X, y)`` checks its inputs the same way (``_loss_inputs``, ``_targets``).
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from dlparity import validate as v
+from dlparity.formulas import dropout_keep_mask, seeded_params
 
 __all__ = [
     "NORMALIZATIONS",
@@ -37,7 +38,6 @@ __all__ = [
     "flat_inputs",
     "parameter_shapes",
     "regression_targets",
-    "seeded_params",
 ]
 
 NORMALIZATIONS = (None, "batchnorm")
@@ -125,7 +125,7 @@ def _chained_dims(fn: str, arrays: Mapping[str, np.ndarray], L: int) -> tuple[in
     return tuple(int(d) for d in dims)
 
 
-# ------------------------------------------------------------ the starting parameters
+# ------------------------------------------------------------ the parameters' structure
 
 
 def parameter_shapes(layer_dims: Sequence[int], normalization: str | None) -> dict[str, tuple]:
@@ -143,33 +143,6 @@ def parameter_shapes(layer_dims: Sequence[int], normalization: str | None) -> di
     return shapes
 
 
-def seeded_params(
-    layer_dims: Sequence[int],
-    normalization: str | None,
-    dtype: np.dtype,
-    seed: int | None,
-    weight_scale: float = WEIGHT_SCALE,
-) -> dict[str, np.ndarray]:
-    """The seeded starting parameters, ONE rule for every implementation and Trainer.
-
-    ``rng = numpy.random.default_rng(seed)``; for i = 1 .. L in order, Wi = weight_scale *
-    rng.standard_normal((d_{i-1}, d_i)) drawn in float64 and then cast to dtype; bi and
-    beta_i zeros, gamma_i ones (names, order and shapes of :func:`parameter_shapes`; any
-    output width, 1 included). ``seed=None`` draws fresh weights.
-    """
-    rng = np.random.default_rng(seed)
-    params = {}
-    for name, shape in parameter_shapes(layer_dims, normalization).items():
-        if name.startswith("W"):
-            w = weight_scale * rng.standard_normal(shape)  # (fan_in, fan_out), float64
-            params[name] = w.astype(dtype)
-        elif name.startswith("gamma"):
-            params[name] = np.ones(shape, dtype=dtype)  # (d_i,)
-        else:  # b, beta
-            params[name] = np.zeros(shape, dtype=dtype)  # (d_i,)
-    return params
-
-
 # ---------------------------------------------------------------- FullyConnectedNet
 
 
@@ -181,12 +154,13 @@ class FullyConnectedNetBase:
     floating NumPy dtype), dropout (the DROP probability, in [0, 1); 0: no dropout layers),
     normalization (None or 'batchnorm'), seed (None or an int >= 0).
 
-    Initial parameters, ONE rule for every implementation (:func:`seeded_params`): ``rng =
-    numpy.random.default_rng(seed)``; for i = 1 .. L in order, Wi = weight_scale *
-    rng.standard_normal((layer_dims[i-1], layer_dims[i])) drawn in float64 and then cast to
-    dtype; bi, beta_i zeros, gamma_i ones. So one seed gives identical starting weights in
-    the reference, torch_impl and tf_impl (and, up to rounding, in float32 and float64):
-    frameworks compared from one seed start from one point. ``seed=None`` draws fresh ones.
+    Initial parameters, ONE rule for every implementation
+    (``dlparity.formulas.seeded_params``): ``rng = numpy.random.default_rng(seed)``; for
+    i = 1 .. L in order, Wi = weight_scale * rng.standard_normal((layer_dims[i-1],
+    layer_dims[i])) drawn in float64 and then cast to dtype; bi, beta_i zeros, gamma_i
+    ones. So one seed gives identical starting weights in the reference, torch_impl and
+    tf_impl (and, up to rounding, in float32 and float64): frameworks compared from one
+    seed start from one point. ``seed=None`` draws fresh ones.
 
     State (dicts by design, updated by ``loss``): ``dropout_param`` ({} without dropout;
     else mode, p and, with a seed, ``seed``: every train-mode call then drops by the SPEC
@@ -224,8 +198,8 @@ class FullyConnectedNetBase:
         self.layer_dims = (self.input_dim, *self.hidden_dims, self.num_classes)
         self.num_layers = len(self.layer_dims) - 1
         self.use_dropout = self.dropout > 0
-        self.params = seeded_params(self.layer_dims, self.normalization, self.dtype, self.seed,
-                                    self.weight_scale)
+        self.params = seeded_params(parameter_shapes(self.layer_dims, self.normalization),
+                                    self.dtype, self.seed, self.weight_scale)
 
         # State containers by design: the dropout setting and one bn_param per hidden layer.
         self.dropout_param: dict[str, Any] = {}
@@ -285,7 +259,7 @@ class FullyConnectedNetBase:
         if not self.use_dropout or seed is None:
             return None
         p = self.dropout_param["p"]
-        return [np.random.default_rng(seed).random((n, d)) >= p for d in self.hidden_dims]
+        return [dropout_keep_mask(seed, (n, d), p) for d in self.hidden_dims]
 
     def loss(
         self, X: np.ndarray, y: np.ndarray | None = None

@@ -11,7 +11,7 @@ and ``dlparity.tf_impl.training``::
     trainer = Trainer.from_preset("dating_fc_2_5_5_5_1", dtype=np.float64)
 
 ``BaseTrainer`` holds what the three share: the argument checks (same messages
-everywhere), the seeded starting parameters (``contract.models.seeded_params``, the
+everywhere), the seeded starting parameters (``dlparity.formulas.seeded_params``, the
 FullyConnectedNet rule), the batch checks, ``export_params`` and ``from_preset``. Each
 package's ``Trainer`` adds the training step of its own library: the reference's
 ``FullyConnectedNet`` / ``RegressionNet`` and its update rules (the NumPy step the
@@ -49,13 +49,14 @@ from dlparity import validate as v
 from dlparity.contract import optim as contract_optim
 from dlparity.contract.models import (
     NORMALIZATIONS,
+    WEIGHT_SCALE,
     check_dims,
     check_dtype,
     flat_inputs,
     parameter_shapes,
     regression_targets,
-    seeded_params,
 )
+from dlparity.formulas import seeded_params
 
 __all__ = ["BaseTrainer", "TASKS", "UPDATE_RULES"]
 
@@ -78,7 +79,7 @@ class BaseTrainer(ABC):
       defaults); Adam always applies its bias correction.
     - params: starting parameters keyed W1, b1, (gamma1, beta1,) ..., weights (fan_in,
       fan_out), copied; None draws FullyConnectedNet's seeded starting point
-      (``contract.models.seeded_params``).
+      (``dlparity.formulas.seeded_params``).
     - dtype: floating dtype of the parameters and the computation.
     - seed: seeds the starting weights (and Keras's dropout masks).
     - device: where the library computes ('cpu', 'cuda' for the frameworks).
@@ -124,11 +125,11 @@ class BaseTrainer(ABC):
                             f"received {device!r}")
         self.device = device
         self.compile = v.check_mode(fn, "compile", compile, self.COMPILE_MODES)
+        shapes = parameter_shapes(self.layer_dims, self.normalization)
         if params is None:
-            start = seeded_params(self.layer_dims, self.normalization, self.dtype, self.seed)
+            start = seeded_params(shapes, self.dtype, self.seed, WEIGHT_SCALE)
         else:
-            start = _check_params(fn, params, parameter_shapes(self.layer_dims,
-                                                               self.normalization), self.dtype)
+            start = _check_params(fn, params, shapes, self.dtype)
         self._build(start)
 
     # -------------------------------------------------------------- the public methods

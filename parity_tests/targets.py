@@ -1,0 +1,247 @@
+"""Loading an implementation under test (a TARGET): a module or package name, a ``.py``
+file, a package directory or a folder of plain modules; the catalogue names it defines.
+
+Used by the oracle's engine (in the child process of ``isolation.py``), the parity suite
+(dlparity's own twins are targets too) and the repro snippets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import dlparity.reference as ref
+from dlparity.catalogue import CATALOGUE, NAMES
+
+from .impls import FRAMEWORKS
+
+__all__ = ["Target", "TargetError", "framework_target", "load_target", "with_reference_model"]
+
+
+class TargetError(Exception):
+    """The target cannot be imported or defines nothing to check (exit status 2)."""
+
+
+@dataclass
+class Target:
+    """An implementation under test: the catalogue names it defines, by name.
+
+    Attribute access gives the target's function (``target.relu_forward``), so a Target
+    is an implementation module for ``registry.run`` and for repro snippets.
+    """
+
+    spec: str
+    label: str
+    functions: dict[str, Any]
+    modules: list[ModuleType]
+    framework: str | None = None  # 'torch' / 'tf' for dlparity's own twins (conventions)
+
+    def __getattr__(self, name: str) -> Any:
+        functions = self.__dict__.get("functions", {})
+        if name in functions:
+            return functions[name]
+        raise AttributeError(f"{self.__dict__.get('label', 'target')} does not define {name!r}")
+
+    def defines(self, name: str) -> bool:
+        return name in self.functions
+
+
+_LOADED = 0
+
+
+def _unique_name(stem: str) -> str:
+    global _LOADED
+    _LOADED += 1
+    safe = "".join(c if c.isalnum() else "_" for c in stem)
+    return f"_dlparity_target_{_LOADED}_{safe}"
+
+
+def _import_error(spec: str, exc: BaseException) -> TargetError:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" ({tb[-1].filename}:{tb[-1].lineno})" if tb else ""
+    return TargetError(f"cannot import {spec}: {type(exc).__name__}: {exc}{where}")
+
+
+def _load_file(path: Path, package_dir: Path | None = None) -> ModuleType:
+    """Import a .py file (or a package's __init__.py) under a fresh, unique name."""
+    if package_dir is not None:
+        spec = importlib.util.spec_from_file_location(
+            _unique_name(package_dir.name), package_dir / "__init__.py",
+            submodule_search_locations=[str(package_dir)])
+    else:
+        spec = importlib.util.spec_from_file_location(_unique_name(path.stem), path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(spec.name, None)
+        raise
+    return module
+
+
+@contextlib.contextmanager
+def _on_path(folder: Path, stems: Sequence[str]) -> Iterator[None]:
+    """``folder`` first on sys.path, and its plain modules not shadowed by (nor leaking
+    into) sys.modules entries of the same names (several targets in one process)."""
+    saved = {s: sys.modules.pop(s) for s in stems if s in sys.modules}
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(folder))
+        for s in stems:
+            sys.modules.pop(s, None)
+        sys.modules.update(saved)
+
+
+def _load_folder(path: Path) -> list[ModuleType]:
+    """A folder of plain modules, imported as the submodules of a fresh package (so
+    ``from .layers import x`` works) with the folder first on sys.path (so ``import
+    layers`` works too)."""
+    files = sorted(p for p in path.glob("*.py")
+                   if not p.name.startswith(("test_", "conftest", "setup", "__")))
+    if not files:
+        raise TargetError(f"cannot import {path}: the directory has no .py files")
+    name = _unique_name(path.name)
+    package = ModuleType(name)
+    package.__path__ = [str(path)]
+    package.__spec__ = importlib.util.spec_from_loader(name, loader=None, is_package=True)
+    package.__spec__.submodule_search_locations = [str(path)]
+    sys.modules[name] = package
+    stems = [p.stem for p in files]
+    alias = _PlainNames(name, stems)
+    with _on_path(path, stems):
+        sys.meta_path.insert(0, alias)
+        try:
+            return [importlib.import_module(f"{name}.{stem}") for stem in stems]
+        finally:
+            sys.meta_path.remove(alias)
+
+
+class _PlainNames(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """While a folder of plain modules loads, ``import layers`` (and ``from layer_utils
+    import *``) between them gives THE module already loaded as ``<package>.layers``, not
+    a second copy of the file: one object per function, so the oracle sees every call
+    (the CS231n layout, where fc_net.py imports layer_utils.py, which imports layers.py)."""
+
+    def __init__(self, package: str, stems: Sequence[str]) -> None:
+        self.package, self.stems = package, set(stems)
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname in self.stems:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec: Any) -> ModuleType:
+        return importlib.import_module(f"{self.package}.{spec.name}")
+
+    def exec_module(self, module: ModuleType) -> None:
+        pass  # loaded (or being loaded) under the package's name
+
+
+def _catalogue_names(module: ModuleType) -> dict[str, Any]:
+    return {n: getattr(module, n) for n in NAMES if hasattr(module, n)}
+
+
+def load_target(spec: str) -> Target:
+    """Import TARGET: a module or package name, a ``.py`` file, or a directory.
+
+    A package (name or directory with ``__init__.py``) is searched at the top level and,
+    for names it does not export, in its submodules named like the catalogue modules
+    (``layers``, ``losses``, ``optim``, ...). A directory without ``__init__.py`` is a set
+    of plain modules: every ``*.py`` in it is imported (the folder first on sys.path, so
+    ``import layers`` between them works). Raises :class:`TargetError` with the reason.
+    """
+    spec = str(spec)
+    path = Path(spec)
+    modules: list[ModuleType] = []
+    try:
+        if path.suffix == ".py" or path.is_file():
+            if not path.is_file():
+                raise TargetError(f"cannot import {spec}: no such file")
+            path = path.resolve()
+            with _on_path(path.parent, [p.stem for p in path.parent.glob("*.py")]):
+                modules.append(_load_file(path))
+            label = str(path)
+        elif path.is_dir() or any(c in spec for c in "/\\"):
+            if not path.is_dir():
+                raise TargetError(f"cannot import {spec}: no such directory")
+            path = path.resolve()
+            label = str(path)
+            if (path / "__init__.py").is_file():
+                package = _load_file(path / "__init__.py", package_dir=path)
+                modules.append(package)
+                modules += _submodules(package)
+            else:
+                modules += _load_folder(path)
+        else:
+            label = spec
+            package = importlib.import_module(spec)
+            modules.append(package)
+            if hasattr(package, "__path__"):
+                modules += _submodules(package)
+    except TargetError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 -- any failure to import is the target's
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise _import_error(spec, exc) from None
+    functions: dict[str, Any] = {}
+    for module in modules:
+        for name, obj in _catalogue_names(module).items():
+            functions.setdefault(name, obj)
+    framework = next((k for k, v in FRAMEWORKS.items() if v == spec), None)
+    return Target(spec=spec if not path.exists() else label, label=label,
+                  functions=functions, modules=modules, framework=framework)
+
+
+def _submodules(package: ModuleType) -> list[ModuleType]:
+    """The package's submodules named like catalogue modules (layers, optim, ...)."""
+    found = []
+    for mod in dict.fromkeys(e.module for e in CATALOGUE):
+        if all(hasattr(package, e.name) for e in CATALOGUE if e.module == mod):
+            continue
+        name = f"{package.__name__}.{mod}"
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+        except (ImportError, ValueError):
+            continue
+        found.append(importlib.import_module(name))  # an ImportError here is the target's
+    return found
+
+
+class _WithReferenceModel:
+    """The target's functions, but the REFERENCE FullyConnectedNet: the Solver is checked
+    on a model known to be right, so a model bug is never blamed on the Solver."""
+
+    def __init__(self, impl: Any) -> None:
+        self._impl = impl
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "FullyConnectedNet":
+            return ref.FullyConnectedNet
+        return getattr(self._impl, name)
+
+
+def with_reference_model(impl: Any) -> Any:
+    """``impl`` with the reference's ``FullyConnectedNet`` (how the oracle runs a Solver)."""
+    return _WithReferenceModel(impl)
+
+
+def framework_target(name: str) -> Target:
+    """dlparity's own framework twin (``'torch'``, ``'tf'``) as a Target: the parity suite
+    holds it to the reference through the same engine as any third-party target."""
+    return load_target(FRAMEWORKS[name])
