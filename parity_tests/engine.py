@@ -47,7 +47,7 @@ __all__ = ["Checker", "Collected", "bad_input_problems", "check_case", "run_reco
 # Checks whose failure is an "error" (the target cannot be compared) rather than a "FAIL".
 ERROR_KINDS = ("raised", "timeout", "return type", "oracle", "crashed")
 
-#: Statistics of initialisers: this many standard errors (as parity_tests/test_statistics).
+#: Statistics of initialisers: this many standard errors (as tests/parity/test_statistics.py).
 Z_STATISTICS = 5.0
 
 #: A passing output whose error exceeds this fraction of the tolerance matched only loosely.

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from support.oracle_bugs import ATTRIBUTION_BUGS, BUGS, STUDENT_BUGS
 
-from dlparity.parity_tests.oracle_bugs import ATTRIBUTION_BUGS, BUGS, STUDENT_BUGS
 from dlparity.parity_tests.registry import RECORDS
 from dlparity.parity_tests.tolerances import CASE_OVERRIDES, OVERRIDES
 
@@ -23,7 +23,7 @@ def doc() -> str:
 
 def test_planted_bug_counts_quoted_are_the_meta_tests(doc: str) -> None:
     total = len(BUGS) + len(STUDENT_BUGS) + len(ATTRIBUTION_BUGS)
-    assert f"realistic bug at a time (`parity_tests/oracle_bugs.py`: {len(BUGS)} bugs" in doc
+    assert f"realistic bug at a time (`tests/support/oracle_bugs.py`: {len(BUGS)} bugs" in doc
     assert f"{len(STUDENT_BUGS)} more in the independently written module" in doc
     assert f"and {len(ATTRIBUTION_BUGS)} patterns of per-case attribution" in doc
     assert f"**{total} of {total} planted bugs detected, {total} of {total} attributed" in doc

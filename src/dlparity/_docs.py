@@ -80,7 +80,7 @@ GENERATED: dict[str, dict[str, Callable[[], str]]] = {
     "coverage.md": {"coverage": coverage_table},
     "tolerances.md": {"tolerances": tolerance_tables},
 }
-NEEDS_FRAMEWORKS = frozenset({"coverage.md"})  # checked by parity_tests/test_coverage.py
+NEEDS_FRAMEWORKS = frozenset({"coverage.md"})  # checked by tests/parity/test_coverage.py
 
 
 def _block(name: str) -> re.Pattern[str]:

@@ -20,10 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from dlparity.catalogue import BY_NAME, NAMES
-from dlparity.parity_tests import oracle
-from dlparity.parity_tests.oracle_bugs import (
+from support.oracle_bugs import (
     ATTRIBUTION_BUGS,
     BUGS,
     STUDENT_BUGS,
@@ -35,7 +32,10 @@ from dlparity.parity_tests.oracle_bugs import (
     plant_all,
 )
 
-STUDENT = Path(__file__).with_name("oracle_fixture_student.py")
+from dlparity.catalogue import BY_NAME, NAMES
+from dlparity.parity_tests import oracle
+
+STUDENT = Path(__file__).resolve().parents[1] / "support" / "oracle_fixture_student.py"
 STEPS = 60  # optimizer trajectories in these tests: >= 50 steps, shorter than the default
 
 
@@ -474,7 +474,7 @@ def test_pytest_plugin_reports_one_test_per_function(tmp_path) -> None:
 def test_citation_cff_is_cff_1_2_and_cites_this_version() -> None:
     from dlparity import __version__
 
-    path = Path(__file__).resolve().parents[1] / "CITATION.cff"
+    path = Path(__file__).resolve().parents[2] / "CITATION.cff"
     if not path.exists():
         pytest.skip("CITATION.cff is not shipped with an installed package")
     fields = {}

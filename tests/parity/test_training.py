@@ -18,12 +18,12 @@ from functools import cache
 
 import numpy as np
 import pytest
+from support.training import Trajectory, synthetic_classification, train
 
 import dlparity.reference as ref
 from dlparity.parity_tests.compare import compare_outputs
 from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, on_device, require
 from dlparity.parity_tests.tolerances import tolerance
-from dlparity.parity_tests.training import Trajectory, synthetic_classification, train
 from dlparity.reference import presets
 
 RUNS = {

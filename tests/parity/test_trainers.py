@@ -23,13 +23,13 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from support.training import train
 
 import dlparity.reference as ref
 from dlparity.contract.models import parameter_shapes
 from dlparity.parity_tests.compare import compare_outputs
 from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, load, on_device, require
 from dlparity.parity_tests.tolerances import DEFAULT, tolerance
-from dlparity.parity_tests.training import train
 from dlparity.reference import gradcheck, models, optim, presets
 from dlparity.reference import training as ref_training
 

@@ -15,16 +15,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from support.oracle_bugs import BUGS, copy_reference, plant
 
 import dlparity.reference as ref
 from dlparity.cli import main as cli_main
 from dlparity.parity_tests import vectors
 from dlparity.parity_tests.oracle import load_target
-from dlparity.parity_tests.oracle_bugs import BUGS, copy_reference, plant
 from dlparity.parity_tests.registry import find_case
 from dlparity.parity_tests.tolerances import tolerance
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "oracle.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "oracle.md"
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 
 from dlparity.parity_tests import defaults
 
-PAGE = Path(__file__).resolve().parents[1] / "docs" / "conventions.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "conventions.md"
 ROW = re.compile(r"^\| `(?P<key>[^`]+)` \| (?P<fw>torch|tf) \| .* \| (?P<value>[^|]+) \|$")
 
 
