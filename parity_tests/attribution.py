@@ -11,48 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dlparity.catalogue import NAMES
+from dlparity.catalogue import CATALOGUE, NAMES
 
 from .registry import BY_FUNCTION
 
 __all__ = ["DEPENDS_ON", "attribute", "dependents", "is_own_kind", "is_state_check"]
 
-#: What each function may be built from: the ONE dependency table of the oracle, used when
-#: the target's calls cannot be observed (and by ``--only`` to pick what else to run). A
-#: function that fails while one of these (or, for a backward, its own forward) fails is
-#: reported ``via`` that part. Transitive (a composite's backward depends on the composite's
-#: forward, which depends on its parts).
-DEPENDS_ON: dict[str, tuple[str, ...]] = {
-    # composites (SPEC.md §2 "composites", §4): the documents build them from the layers
-    "affine_relu_forward": ("affine_forward", "relu_forward"),
-    "affine_relu_backward": ("affine_backward", "relu_backward"),
-    "affine_batchnorm_relu_forward": ("affine_forward", "batchnorm_forward", "relu_forward"),
-    "affine_batchnorm_relu_backward": ("affine_backward", "batchnorm_backward",
-                                       "relu_backward"),
-    # log-softmax as the log of the softmax (the reverse, rarer, is not assumed: a cycle
-    # could not say which of the two is broken)
-    "log_softmax_forward": ("softmax_forward",),
-    "log_softmax_backward": ("softmax_forward",),
-    # losses that may reuse layers or each other
-    "softmax_loss": ("log_softmax_forward", "log_softmax_backward", "softmax_forward",
-                     "softmax_backward", "nll_loss"),
-    "sigmoid_cross_entropy_loss": ("sigmoid_forward",),
-    # information measures: H(p) = H(p, p); KL = cross-entropy - entropy
-    "entropy": ("cross_entropy",),
-    "kl_divergence": ("entropy", "cross_entropy"),
-    "whiten": ("covariance",),
-    # a staircase as an exponential decay of the step count
-    "step_decay": ("exponential_decay",),
-    # the model: its layers and losses
-    "FullyConnectedNet": ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
-                          "affine_relu_forward", "affine_relu_backward", "batchnorm_forward",
-                          "batchnorm_backward", "affine_batchnorm_relu_forward",
-                          "affine_batchnorm_relu_backward", "dropout_forward",
-                          "dropout_backward", "softmax_loss", "l2_regularization"),
-    # the Solver is run on the REFERENCE model (so the target's model is no part of it)
-    # with the update rule its registry case names, looked up in the target's own optim
-    "Solver": ("sgd_momentum",),
-}
+#: What each function may be built from: the oracle's fallback where the target's calls
+#: cannot be observed (and what ``--only`` runs alongside), from the catalogue's records
+#: (``Entry.depends_on``). A function that fails while one of these (or, for a backward, its
+#: own forward) fails is reported ``via`` that part. Transitive.
+DEPENDS_ON: dict[str, tuple[str, ...]] = {e.name: e.depends_on for e in CATALOGUE
+                                          if e.depends_on}
 
 
 def is_state_check(kind: str) -> bool:

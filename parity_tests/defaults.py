@@ -58,6 +58,13 @@ def _ref_trajectory(rule: Callable, w0, grads, config=None, lrs=None) -> np.ndar
     return w
 
 
+def _stock(framework: str) -> list:
+    """Update rules whose catalogue record names a stock optimizer of ``framework``."""
+    from dlparity.catalogue import OPTIMIZERS
+
+    return [e for e in OPTIMIZERS if framework in e.stock]
+
+
 # ----------------------------------------------------------------------------- torch
 
 
@@ -103,6 +110,13 @@ def torch_probes() -> list[Divergence]:
         f"torch.optim.SGD(momentum=0.9) under a step schedule, {STEPS} steps vs sgd_momentum()",
         _rel(_torch_trajectory(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), w0, grads, lrs),
              _ref_trajectory(ref.sgd_momentum, w0, grads, lrs=lrs)))
+
+    for entry in _stock("torch"):  # the rules whose catalogue record names a stock class
+        cls = getattr(torch.optim, entry.stock["torch"])
+        w0, grads = _trajectory_inputs(entry.name)
+        add(f"torch.{entry.name}", f"torch.optim.{cls.__name__}() defaults, {STEPS} steps vs "
+            f"{entry.name}()", _rel(_torch_trajectory(lambda p, cls=cls: cls(p), w0, grads),
+                                    _ref_trajectory(getattr(ref, entry.name), w0, grads)))
 
     rng = _rng("batchnorm")
     x = rng.standard_normal((8, 5)) * 2 + 1
@@ -183,6 +197,13 @@ def tf_probes() -> list[Divergence]:
         add(key, f"keras.optimizers.{opt_cls.__name__}() defaults, {STEPS} steps vs "
             f"{rule.__name__}()", _rel(_keras_trajectory(opt_cls(), w0, grads),
                                        _ref_trajectory(rule, w0, grads)))
+    for entry in _stock("tf"):  # the rules whose catalogue record names a stock class
+        opt_cls = getattr(keras.optimizers, entry.stock["tf"])
+        w0, grads = _trajectory_inputs(entry.name)
+        add(f"tf.{entry.name}", f"keras.optimizers.{opt_cls.__name__}() defaults, {STEPS} "
+            f"steps vs {entry.name}()", _rel(_keras_trajectory(opt_cls(), w0, grads),
+                                             _ref_trajectory(getattr(ref, entry.name), w0,
+                                                             grads)))
     w0, grads = _trajectory_inputs("sgd_momentum")
     lrs = [ref.step_decay(0.01, k, 0.5, 0, 10) for k in range(STEPS)]
     add("tf.sgd_momentum_schedule",

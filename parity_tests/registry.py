@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from dlparity.catalogue import NAMES
+from dlparity.catalogue import NAMES, OPTIMIZERS
 
 Args = tuple[Any, ...]
 
@@ -429,12 +429,8 @@ RECORDS: tuple[OpRecord, ...] = (
         Case("2d_p_zeros", lambda r: (_distribution(r, 3, 4, zeros=True), _distribution(r, 3, 4))),
     )),
     # ---------------------------------------------------------------- optimizers
-    _optimizer("sgd", 0.1),
-    _optimizer("sgd_momentum", 0.05, momentum=0.9),
-    _optimizer("nesterov_momentum", 0.05, momentum=0.9),
-    _optimizer("adagrad", 0.1),
-    _optimizer("rmsprop", 0.01),
-    _optimizer("adam", 0.01),
+    # every update rule of the catalogue, at its record's learning rate
+    *(_optimizer(e.name, e.test_lr) for e in OPTIMIZERS),
     OpRecord("adam", "optimizer", (
         _optimizer_case("no_bias_correction", (5,), 100, lr=0.01, schedule=True,
                         wide_range=True, extra={"bias_correction": False}),

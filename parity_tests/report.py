@@ -126,8 +126,12 @@ class Report:
 
     @property
     def exit_status(self) -> int:
+        from dlparity.catalogue import BY_NAME
+
         bad = {FAIL, ERROR, VIA} | ({MISSING, UNTESTED} if self.strict else set())
-        return 1 if any(r.status in bad for r in self.results) else 0
+        return 1 if any(r.status in bad and not (r.status == MISSING and
+                                                 BY_NAME[r.name].extension)
+                        for r in self.results) else 0
 
     def summary(self) -> str:
         c = self.counts()

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from dlparity import __version__
-from dlparity.catalogue import BY_NAME, NAMES
+from dlparity.catalogue import BY_NAME, KIND_SPEC, NAMES
 
 from .oracle_cli import add_export_arguments as add_arguments
 from .protocols import arg_names, call_text, reference_stream
@@ -41,21 +41,9 @@ __all__ = ["DTYPES", "SCHEMA", "SPEC_SECTIONS", "add_arguments", "export", "run_
 SCHEMA = "dlparity-vectors/1"
 DTYPES = ("float64", "float32")
 
-#: Where SPEC.md defines each kind of function (the formula and the details of §4).
-SPEC_SECTIONS: dict[str, str] = {
-    "layer": "SPEC.md §2 Layers; §4",
-    "composite": "SPEC.md §2 Layers (composites); §4 Composites",
-    "loss": "SPEC.md §2 Losses; §4 Loss values",
-    "regularizer": "SPEC.md §2 Losses (regularisers)",
-    "info": "SPEC.md §2 Losses (information measures); §4 Information measures",
-    "optimizer": "SPEC.md §2 Optimizers; §4 Optimizer config",
-    "clip": "SPEC.md §2 Optimizers (gradient clipping); §4 clip_by_global_norm",
-    "schedule": "SPEC.md §2 Optimizers (learning-rate schedules); §4 Schedules",
-    "init": "SPEC.md §2 Initialisation; §4 Initialisers",
-    "preprocess": "SPEC.md §2 Initialisation, preprocessing; §4 Preprocessing",
-    "gradcheck": "SPEC.md §2 Gradient checking; §4 Gradient checking",
-    "model": "SPEC.md §2 Models",
-}
+#: Where SPEC.md defines each kind of function (the catalogue's table; an entry's own
+#: ``spec`` wins, e.g. for dlparity's extensions).
+SPEC_SECTIONS = KIND_SPEC
 
 COMPARISON = ("an output matches when ||got - expected||_2 / max(||expected||_2, 1e-30) <= rtol "
               "or max|got - expected| <= atol (compared in float64); NaN never matches; the "
@@ -115,7 +103,7 @@ def _export_case(root: Path, record: OpRecord, case: Case, dtype: str, seed: int
     entry: dict[str, Any] = {
         "function": record.name, "backward": record.backward, "protocol": record.protocol,
         "case": case.name, "dtype": dtype,
-        "spec": SPEC_SECTIONS[BY_NAME[record.name].kind],
+        "spec": BY_NAME[record.name].section,
         "tolerance": tolerance(record.name, dtype, case.name)._asdict(),
         # non-empty: the case goes beyond SPEC.md's contract (an oracle note, not a failure)
         "beyond_contract": case.beyond,

@@ -153,6 +153,33 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
     return next_w.astype(w.dtype, copy=False), config
 
 
+def adamw(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
+    """Adam with decoupled weight decay (AdamW; torch.optim.AdamW's and Keras's update):
+
+        t = t + 1
+        m = beta1 * m + (1 - beta1) * dw
+        v = beta2 * v + (1 - beta2) * dw**2
+        m_hat = m / (1 - beta1**t);  v_hat = v / (1 - beta2**t)
+        next_w = w - lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * w)
+
+    The decay acts on w itself, scaled by lr, not through the gradient (an L2 term in dw
+    would be divided by sqrt(v_hat) like the rest). dlparity's extension (docs/api.md).
+
+    config: learning_rate (1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8),
+    weight_decay (1e-2); state m, v (w.shape), t (steps taken; the first step uses t = 1).
+    """
+    config = contract.adamw(w, dw, config)
+    lr, eps, decay = config["learning_rate"], config["epsilon"], config["weight_decay"]
+    beta1, beta2 = config["beta1"], config["beta2"]
+    t = config.get("t", 0) + 1
+    m = beta1 * _state(config, "m", w) + (1 - beta1) * dw  # w.shape
+    v = beta2 * _state(config, "v", w) + (1 - beta2) * (dw * dw)  # w.shape
+    config["t"], config["m"], config["v"] = t, m, v
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)  # w.shape
+    next_w = w - lr * (m_hat / (np.sqrt(v_hat) + eps) + decay * w)  # w.shape
+    return next_w.astype(w.dtype, copy=False), config
+
+
 def clip_by_global_norm(
     grads: list[np.ndarray] | tuple[np.ndarray, ...], clip_norm: float
 ) -> tuple[list[np.ndarray], float]:

@@ -16,7 +16,7 @@ import pytest
 from dlparity.contract import optim as contract
 from dlparity.reference import optim
 
-RULES = ("sgd", "sgd_momentum", "nesterov_momentum", "adagrad", "rmsprop", "adam")
+RULES = ("sgd", "sgd_momentum", "nesterov_momentum", "adagrad", "rmsprop", "adam", "adamw")
 
 # SPEC.md §2's defaults, written out again here so the test does not read the contract's table.
 SPEC_DEFAULTS = {
@@ -32,6 +32,14 @@ SPEC_DEFAULTS = {
         "epsilon": 1e-8,
         "bias_correction": True,
     },
+    # dlparity's extension (docs/api.md): torch.optim.AdamW's defaults
+    "adamw": {
+        "learning_rate": 1e-3,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "epsilon": 1e-8,
+        "weight_decay": 1e-2,
+    },
 }
 
 STATE_KEYS = {
@@ -41,6 +49,7 @@ STATE_KEYS = {
     "adagrad": ("cache",),
     "rmsprop": ("cache",),
     "adam": ("m", "v"),
+    "adamw": ("m", "v"),
 }
 
 
@@ -106,6 +115,19 @@ def textbook_adam(w, dws, lrs, hp):
     return out
 
 
+def textbook_adamw(w, dws, lrs, hp):
+    """Loshchilov & Hutter's AdamW as torch and Keras scale it: the decay times lr, on w."""
+    b1, b2, eps, lam = hp["beta1"], hp["beta2"], hp["epsilon"], hp["weight_decay"]
+    m, v, out = np.zeros_like(w), np.zeros_like(w), []
+    for t, (dw, lr) in enumerate(zip(dws, lrs, strict=True), start=1):
+        m = b1 * m + (1 - b1) * dw
+        v = b2 * v + (1 - b2) * dw**2
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps) - lr * lam * w
+        out.append(w)
+    return out
+
+
 TEXTBOOK = {
     "sgd": textbook_sgd,
     "sgd_momentum": textbook_sgd_momentum,
@@ -113,6 +135,7 @@ TEXTBOOK = {
     "adagrad": textbook_adagrad,
     "rmsprop": textbook_rmsprop,
     "adam": textbook_adam,
+    "adamw": textbook_adamw,
 }
 
 # Non-default hyper-parameters, so that a rule ignoring its config would fail.
@@ -128,6 +151,8 @@ CASES = [
         {"beta1": 0.8, "beta2": 0.95, "epsilon": 1e-6, "bias_correction": False},
         id="adam_without_bias_correction",
     ),
+    pytest.param("adamw", {"beta1": 0.8, "beta2": 0.95, "epsilon": 1e-6, "weight_decay": 0.1},
+                 id="adamw"),
 ]
 SHAPES = [(1,), (1, 3), (3, 4), (2, 3, 5)]
 
@@ -441,3 +466,27 @@ def test_clip_with_an_infinite_gradient_gives_nan_like_tensorflow():
 def test_clip_bad_input_raises(grads, clip_norm, error, pattern):
     with pytest.raises(error, match="clip_by_global_norm: " + pattern):
         optim.clip_by_global_norm(grads, clip_norm)
+
+
+def test_adamw_first_step_by_hand() -> None:
+    """t = 1: m_hat = dw and v_hat = dw**2, so the step is lr * (sign(dw) + weight_decay * w)
+    up to epsilon; with dw = 0 only the decoupled decay moves w (an L2 term in the gradient
+    would not move it at all)."""
+    w = np.array([2.0, -1.0, 0.5])
+    dw = np.array([0.3, 0.0, -4.0])
+    lr, lam = 0.1, 0.5
+    got, config = optim.adamw(w, dw, {"learning_rate": lr, "weight_decay": lam,
+                                      "epsilon": 0.0 + 1e-12})
+    want = np.array([2.0 - 0.1 * (1.0 + 0.5 * 2.0),  # 1.8
+                     -1.0 - 0.1 * (0.0 + 0.5 * -1.0),  # -0.95
+                     0.5 - 0.1 * (-1.0 + 0.5 * 0.5)])  # 0.575
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    assert config["t"] == 1
+
+
+def test_adamw_without_decay_is_adam() -> None:
+    rng = np.random.default_rng(3)
+    w, dws = rng.standard_normal(4), [rng.standard_normal(4) for _ in range(5)]
+    a, _ = run("adamw", w, dws, {"weight_decay": 0.0, "learning_rate": 0.01})
+    b, _ = run("adam", w, dws, {"learning_rate": 0.01})
+    np.testing.assert_allclose(a[-1], b[-1], rtol=1e-12)

@@ -209,6 +209,35 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
     return _convert.to_numpy(next_w), config
 
 
+def adamw_update(w, dw, m, v, t, *, learning_rate, beta1, beta2, epsilon, weight_decay):
+    """The AdamW step on tensors -> (next_w, m, v) (``keras.optimizers.AdamW`` adds epsilon
+    to an uncorrected sqrt(v), Keras's eps-hat form, so this is written with tf ops).
+    Shared by ``adamw`` and the Keras training step."""
+    m = beta1 * m + (1 - beta1) * dw  # w.shape
+    v = beta2 * v + (1 - beta2) * tf.square(dw)  # w.shape
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)  # w.shape
+    return w - learning_rate * (m_hat / (tf.sqrt(v_hat) + epsilon) + weight_decay * w), m, v
+
+
+def adamw(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
+    """AdamW with tf ops:
+        t = t + 1;  m, v as Adam;  next_w = w - lr * (m_hat / (sqrt(v_hat) + eps) + wd * w)
+
+    config: learning_rate (1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8),
+    weight_decay (1e-2); state m, v (w.shape), t (steps taken; the first step uses t = 1).
+    """
+    config = contract.adamw(w, dw, config)
+    hyper = {k: config[k] for k in contract.DEFAULTS["adamw"]}
+    t = config.get("t", 0) + 1
+    with _convert.device():
+        next_w, m, v = adamw_update(
+            _convert.to_tensor(w), _convert.to_tensor(dw, w.dtype), _state(config, "m", w),
+            _state(config, "v", w), t, **hyper,
+        )
+    config.update(t=t, m=_convert.to_numpy(m), v=_convert.to_numpy(v))
+    return _convert.to_numpy(next_w), config
+
+
 # ------------------------------------------------------------------------ clipping
 
 

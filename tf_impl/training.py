@@ -14,8 +14,9 @@ The update computes the SPEC formula in the model's dtype:
   that keep float64 exact (see ``tf_impl/optim.py``): the learning rate a callable
   returning a variable of the model's dtype (Keras's own is float32), the momentum an
   ``np.float64`` (a Python float is cast through float32);
-- 'adam': ``optim.adam_update`` on per-variable m, v and a step count t in the model's
-  dtype (``keras.optimizers.Adam`` uses the eps-hat form, not SPEC's).
+- 'adam', 'adamw' (every rule whose catalogue record is not ``keras_sgd``):
+  ``optim.<rule>_update`` on per-variable state (m, v) and a step count t in the model's
+  dtype (``keras.optimizers.Adam``/``AdamW`` use the eps-hat form, not SPEC's).
 
 Losses: ``models.training_loss``, as ``models.FullyConnectedNet``/``RegressionNet``:
 ``keras.losses.SparseCategoricalCrossentropy(from_logits=True)`` in the model's dtype plus
@@ -32,9 +33,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dlparity.catalogue import BY_NAME
 from dlparity.contract.training import BaseTrainer  # the interface and its checks
 
-from . import _convert
+from . import _convert, optim
 from .models import (
     build_fc_model,
     build_regression_model,
@@ -43,30 +45,35 @@ from .models import (
     param_variables,
     training_loss,
 )
-from .optim import adam_update
 
 __all__ = ["Trainer"]
 
 
-class _Adam:
-    """SPEC's Adam on a dict of variables: its state (m, v per variable, the step count t in
-    the variables' dtype) and ``optim.adam_update`` (bias correction always on)."""
+class _Functional:
+    """An update rule on a dict of variables through its tensor-level step
+    ``optim.<rule>_update(w, g, *state, t, **hyper) -> (next_w, *state)`` (Adam, AdamW:
+    no stock Keras optimizer computes SPEC's form): its state arrays per variable (the
+    rule's catalogue record names them) and the step count t in the variables' dtype."""
 
-    def __init__(self, variables: dict[str, tf.Variable], hyper: dict[str, float],
+    def __init__(self, variables: dict[str, tf.Variable], rule: str, hyper: dict[str, float],
                  dtype: str) -> None:
         self.variables = variables
-        self.hyper = {**hyper, "bias_correction": True}
-        self.m = {k: tf.Variable(tf.zeros_like(w)) for k, w in variables.items()}
-        self.v = {k: tf.Variable(tf.zeros_like(w)) for k, w in variables.items()}
+        self.update = getattr(optim, f"{rule}_update")
+        self.hyper = {k: v for k, v in hyper.items()}
+        if "bias_correction" in BY_NAME[rule].hyper:
+            self.hyper["bias_correction"] = True
+        self.state = {key: {k: tf.Variable(tf.zeros_like(w)) for k, w in variables.items()}
+                      for key in BY_NAME[rule].state}
         self.t = tf.Variable(0.0, dtype=dtype)
 
     def apply(self, grads: list[tf.Tensor]) -> None:
         self.t.assign_add(1.0)
         for (k, w), g in zip(self.variables.items(), grads, strict=True):
-            next_w, m, v = adam_update(w, g, self.m[k], self.v[k], self.t, **self.hyper)
+            next_w, *state = self.update(w, g, *(s[k] for s in self.state.values()), self.t,
+                                         **self.hyper)
             w.assign(next_w)
-            self.m[k].assign(m)
-            self.v[k].assign(v)
+            for store, value in zip(self.state.values(), state, strict=True):
+                store[k].assign(value)
 
 
 class _SGD:
@@ -112,10 +119,12 @@ class Trainer(BaseTrainer):
             self.loss = training_loss(self.model, self.task, self.dtype)
             load_params(self.model, params)
             self.variables = param_variables(self.model)
-            if self.update_rule == "adam":
-                self.update: _Adam | _SGD = _Adam(self.variables, self.optim_config, dtype)
+            if BY_NAME[self.update_rule].keras_sgd:
+                self.update: _Functional | _SGD = _SGD(self.variables, self.update_rule,
+                                                       self.optim_config, dtype)
             else:
-                self.update = _SGD(self.variables, self.update_rule, self.optim_config, dtype)
+                self.update = _Functional(self.variables, self.update_rule,
+                                          self.optim_config, dtype)
         self._train_step = {
             "eager": self._eager_step,
             "xla": tf.function(self._eager_step, jit_compile=True, reduce_retracing=True),

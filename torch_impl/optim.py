@@ -201,6 +201,28 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
     return _result(p, w), config
 
 
+def adamw(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
+    """AdamW: Adam with decoupled weight decay, torch.optim.AdamW (which first scales w by
+    1 - lr * weight_decay, then takes Adam's step: the formula of ``reference.adamw``).
+
+    config: learning_rate (1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8),
+    weight_decay (1e-2); state m, v (w.shape), t (steps taken; the first step uses t = 1).
+    """
+    config = contract.adamw(w, dw, config)
+    p = _param(w, dw)
+    opt = torch.optim.AdamW([p], lr=config["learning_rate"],
+                            betas=(config["beta1"], config["beta2"]), eps=config["epsilon"],
+                            weight_decay=config["weight_decay"])
+    step = torch.tensor(float(config.get("t", 0)), dtype=torch.float64)  # exact for any t
+    state = _step(opt, p, {"step": step,
+                           "exp_avg": to_tensor(_state(config, "m", w)).to(p.dtype),
+                           "exp_avg_sq": to_tensor(_state(config, "v", w)).to(p.dtype)})
+    config["t"] = round(to_float(state["step"]))
+    _store(config, "m", state["exp_avg"], w)
+    _store(config, "v", state["exp_avg_sq"], w)
+    return _result(p, w), config
+
+
 # ---------------------------------------------------------------------------- clipping
 
 

@@ -10,7 +10,8 @@ STOCK ``torch.optim`` configured to the SPEC formula, in the usual loop
   while lr is constant; 'nesterov_momentum': ``SGD(lr, momentum, nesterov=True)``
   (w -= lr*(g + mu*buf), algebraically SPEC's form for a constant lr);
 - 'adam': ``Adam(lr, betas=(beta1, beta2), eps=epsilon)``, the textbook update with bias
-  correction and epsilon outside the sqrt, as SPEC.
+  correction and epsilon outside the sqrt, as SPEC; 'adamw': ``AdamW(..., weight_decay)``.
+  Each rule's class and arguments come from its catalogue record (``torch_optimizer``).
 
 Losses: the modules' ``training_loss``, also used by ``models.FullyConnectedNet`` and
 ``models.RegressionNet``: ``F.cross_entropy`` (mean over N) plus 0.5 * reg * sum(W**2) on
@@ -31,6 +32,7 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
+from dlparity.catalogue import BY_NAME
 from dlparity.contract.training import BaseTrainer  # the interface and its checks
 
 from . import _convert
@@ -41,21 +43,24 @@ __all__ = ["Trainer"]
 
 def make_optimizer(rule: str, parameters: Iterable[torch.nn.Parameter],
                    config: dict[str, float]) -> torch.optim.Optimizer:
-    """The stock torch optimizer that computes SPEC's ``rule`` with ``config`` (constant lr)."""
-    lr = config["learning_rate"]
-    if rule == "adam":
-        parameters = list(parameters)
-        adam = torch.optim.Adam(parameters, lr=lr, betas=(config["beta1"], config["beta2"]),
-                                eps=config["epsilon"])
-        _start_with_float64_steps(adam, parameters)
-        return adam
-    momentum = config.get("momentum", 0.0)  # 0 for 'sgd'
-    # torch refuses nesterov with momentum 0; SPEC's Nesterov is then plain SGD anyway.
-    nesterov = rule == "nesterov_momentum" and momentum > 0
-    return torch.optim.SGD(parameters, lr=lr, momentum=momentum, nesterov=nesterov)
+    """The stock torch optimizer that computes SPEC's ``rule`` with ``config`` (constant
+    lr): the class and constructor mapping of the rule's catalogue record
+    (``Entry.torch_optimizer``)."""
+    name, mapping = BY_NAME[rule].torch_optimizer
+    kwargs = {arg: (config[key] if isinstance(key, str) else
+                    tuple(config[k] for k in key) if isinstance(key, tuple) else key)
+              for arg, key in mapping.items()}
+    if kwargs.get("nesterov") and not kwargs.get("momentum"):
+        kwargs["nesterov"] = False  # torch refuses it; SPEC's Nesterov is then plain SGD
+    parameters = list(parameters)
+    optimizer = getattr(torch.optim, name)(parameters, **kwargs)
+    if isinstance(optimizer, torch.optim.Adam | torch.optim.AdamW):
+        _start_with_float64_steps(optimizer, parameters)
+    return optimizer
 
 
-def _start_with_float64_steps(adam: torch.optim.Adam, parameters: list[torch.Tensor]) -> None:
+def _start_with_float64_steps(adam: torch.optim.Optimizer,
+                              parameters: list[torch.Tensor]) -> None:
     """Give Adam a fresh state whose step counts are float64 tensors.
 
     torch keeps the step count as a float32 tensor (unless the default dtype is float64).

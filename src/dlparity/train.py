@@ -47,6 +47,8 @@ from typing import Any
 
 import numpy as np
 
+from dlparity.catalogue import TRAINER_RULES
+
 __all__ = [
     "DATA_CHOICES",
     "IMPLS",
@@ -166,9 +168,11 @@ def load_data(name: str, input_dim: int, *, dtype: Any = np.float32, data_dir: s
 
 
 def make_trainer(impl: str, preset: str, *, dtype: Any = np.float32, seed: int = 0,
-                 device: str = "cpu", compile: str | None = None) -> Any:
+                 device: str = "cpu", compile: str | None = None,
+                 update_rule: str | None = None, learning_rate: float | None = None) -> Any:
     """``Trainer.from_preset(preset, ...)`` of implementation ``impl`` ('numpy', 'torch',
-    'tf'); the framework is imported here, only when asked for."""
+    'tf'), optionally with another update rule (one of the catalogue's ``TRAINER_RULES``)
+    or learning rate; the framework is imported here, only when asked for."""
     if impl not in IMPLS:
         raise UsageError(f"--impl must be one of {', '.join(IMPLS)}; received {impl!r}")
     if impl == "numpy" and device != "cpu":
@@ -185,6 +189,10 @@ def make_trainer(impl: str, preset: str, *, dtype: Any = np.float32, seed: int =
     kwargs: dict[str, Any] = {"dtype": dtype, "seed": seed, "device": device}
     if compile is not None:
         kwargs["compile"] = compile
+    if update_rule is not None:
+        kwargs["update_rule"] = update_rule
+    if learning_rate is not None:
+        kwargs["optim_config"] = {"learning_rate": learning_rate}
     try:
         return module.Trainer.from_preset(preset, **kwargs)
     except (TypeError, ValueError) as err:  # "Trainer: compile must be one of ..."
@@ -414,6 +422,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compile", default=None, metavar="MODE",
                         help="how the step runs: torch: eager (default) or torch.compile; tf: "
                         "tf.function (default), eager or xla; numpy: nothing to choose")
+    parser.add_argument("--optimizer", default=None, choices=TRAINER_RULES, metavar="RULE",
+                        help="update rule instead of the preset's: "
+                        f"{', '.join(TRAINER_RULES)} (SPEC's formulas; adamw: Adam with "
+                        "decoupled weight decay 1e-2, see docs/api.md)")
+    parser.add_argument("--lr", type=float, default=None, metavar="LR",
+                        help="learning rate instead of the preset's")
     parser.add_argument("--data", default="default", choices=DATA_CHOICES, metavar="DATA",
                         help="data set (see below; default: default)")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
@@ -477,7 +491,8 @@ def _run(args: argparse.Namespace) -> int:
     dtype = np.dtype(args.dtype)
 
     trainer = make_trainer(args.impl, preset.name, dtype=dtype, seed=args.seed,
-                           device=args.device, compile=args.compile)
+                           device=args.device, compile=args.compile,
+                           update_rule=args.optimizer, learning_rate=args.lr)
     ds = load_data(args.data, preset.input_dim, dtype=dtype, data_dir=args.data_dir,
                    download=not args.no_download, val_size=args.val_size, seed=args.seed,
                    synthetic_size=args.synthetic_size)
@@ -498,8 +513,10 @@ def _run(args: argparse.Namespace) -> int:
 
     synthetic = " [SYNTHETIC data: accuracies mean nothing]" if ds.synthetic else ""
     print(f"data: {ds.describe()}")
-    print(f"model: {preset.name} {'-'.join(map(str, preset.layer_dims))}, {preset.update_rule} "
-          f"lr {preset.learning_rate:g}, reg {preset.reg:g}, dropout {preset.dropout:g}; "
+    rule = args.optimizer or preset.update_rule
+    lr = preset.learning_rate if args.lr is None else args.lr
+    print(f"model: {preset.name} {'-'.join(map(str, preset.layer_dims))}, {rule} "
+          f"lr {lr:g}, reg {preset.reg:g}, dropout {preset.dropout:g}; "
           f"impl {args.impl} on {args.device}"
           f"{'' if args.compile is None else f' ({args.compile})'}, {dtype}, seed {args.seed}")
     print(f"training: {iterations} iterations of batch {batch_size} "

@@ -50,6 +50,9 @@ CASES: dict[str, dict] = {
     "classification-nesterov_momentum": dict(
         layer_dims=(6, 5, 3), update_rule="nesterov_momentum",
         optim_config={"learning_rate": 0.1, "momentum": 0.9}),
+    "classification-adamw": dict(
+        layer_dims=(6, 5, 3), reg=0.05, update_rule="adamw",
+        optim_config={"learning_rate": 1e-2, "weight_decay": 0.3, "epsilon": 1e-6}),
     "regression-sgd": dict(
         layer_dims=(4, 5, 2), task="regression", update_rule="sgd",
         optim_config={"learning_rate": 0.05}),

@@ -29,7 +29,9 @@ _spec = importlib.util.spec_from_file_location(
 _base = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_base)
 
-CATALOGUE_NAMES = [n for n in dir(_base) if not n.startswith("_") and callable(getattr(_base, n))]
+# SPEC.md's names only: dlparity's extensions (adamw) are no part of the contract.
+CATALOGUE_NAMES = [n for n in dir(_base) if not n.startswith("_") and n != "adamw"
+                   and callable(getattr(_base, n))]
 globals().update({n: getattr(_base, n) for n in CATALOGUE_NAMES})
 
 

@@ -320,6 +320,19 @@ def adam(w, dw, config=None):
     return w - config["learning_rate"] * m / (np.sqrt(v) + config["epsilon"]), config
 
 
+def adamw(w, dw, config=None):
+    config = _setup(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                    weight_decay=1e-2)
+    lr, b1, b2 = config["learning_rate"], config["beta1"], config["beta2"]
+    k = config.get("k", 0) + 1
+    mom = b1 * config.get("mom1", np.zeros_like(w)) + (1 - b1) * dw
+    sq = b2 * config.get("mom2", np.zeros_like(w)) + (1 - b2) * dw * dw
+    config.update(k=k, mom1=mom, mom2=sq)
+    decayed = w * (1 - lr * config["weight_decay"])  # torch's order: decay first
+    denom = np.sqrt(sq / (1 - b2**k)) + config["epsilon"]
+    return decayed - lr * (mom / (1 - b1**k)) / denom, config
+
+
 def clip_by_global_norm(grads, clip_norm):
     norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     return [g * (clip_norm / max(norm, clip_norm)) for g in grads], norm

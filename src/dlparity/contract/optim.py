@@ -26,35 +26,14 @@ from typing import Any
 import numpy as np
 
 from dlparity import validate as v
-from dlparity.catalogue import names_in
+from dlparity.catalogue import BY_NAME, OPTIMIZERS, names_in
 
 __all__ = names_in("optim")  # the catalogue's names (dlparity.catalogue)
 
-#: Each rule's hyper-parameters and their defaults (SPEC.md §2). The ONE place they live.
-DEFAULTS: dict[str, dict[str, float | bool]] = {
-    "sgd": {"learning_rate": 1e-2},
-    "sgd_momentum": {"learning_rate": 1e-2, "momentum": 0.9},
-    "nesterov_momentum": {"learning_rate": 1e-2, "momentum": 0.9},
-    "adagrad": {"learning_rate": 1e-2, "epsilon": 1e-7},
-    "rmsprop": {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8},
-    "adam": {
-        "learning_rate": 1e-3,
-        "beta1": 0.9,
-        "beta2": 0.999,
-        "epsilon": 1e-8,
-        "bias_correction": True,
-    },
-}
-
-#: The state arrays each rule keeps in its config (Adam also keeps the step count ``t``).
-STATE: dict[str, tuple[str, ...]] = {
-    "sgd": (),
-    "sgd_momentum": ("velocity",),
-    "nesterov_momentum": ("velocity",),
-    "adagrad": ("cache",),
-    "rmsprop": ("cache",),
-    "adam": ("m", "v"),
-}
+#: Each rule's hyper-parameters and their defaults, and the state arrays it keeps in its
+#: config: views of the catalogue's records (``dlparity.catalogue``), the ONE place they live.
+DEFAULTS: dict[str, dict[str, float | bool]] = {e.name: dict(e.hyper) for e in OPTIMIZERS}
+STATE: dict[str, tuple[str, ...]] = {e.name: e.state for e in OPTIMIZERS}
 
 _FRACTION = {"low": 0.0, "high": 1.0, "high_open": True}  # [0, 1)
 _RANGES: dict[str, dict[str, Any]] = {
@@ -82,56 +61,42 @@ def _rule_config(fn: str, w: Any, dw: Any, config: Any) -> dict:
     dw = v.as_float_array(fn, "dw", dw)
     v.check_same_shape(fn, "w", w, "dw", dw)
     config = {} if config is None else v.check_dict(fn, "config", config)
-    for key, default in DEFAULTS[fn].items():
+    entry = BY_NAME[fn]
+    for key, default in entry.hyper.items():
         name = f"config['{key}']"
         value = config.setdefault(key, default)
-        if key == "bias_correction":
+        if isinstance(default, bool):
             config[key] = _check_bool(fn, name, value)
         else:
-            config[key] = v.check_scalar(fn, name, value, **_RANGES[key])
-    for key in STATE[fn]:
+            config[key] = v.check_scalar(fn, name, value,
+                                         **{**_RANGES.get(key, {}), **entry.ranges.get(key, {})})
+    for key in entry.state:
         if key in config:
             name = f"config['{key}']"
             state = v.as_float_array(fn, name, config[key])
             v.check_shape(fn, name, state, w.shape, "(the shape of w)")
-    if fn == "adam" and "t" in config:
-        config["t"] = v.check_int(fn, "config['t']", config["t"], low=0)
+    if entry.counter and entry.counter in config:
+        key = entry.counter
+        config[key] = v.check_int(fn, f"config['{key}']", config[key], low=0)
     return config
 
 
-def sgd(w: Any, dw: Any, config: dict | None = None) -> dict:
-    """Validate ``sgd``'s arguments; return the config with ``learning_rate`` filled."""
-    return _rule_config("sgd", w, dw, config)
+def _rule(name: str) -> Any:
+    def validate(w: Any, dw: Any, config: dict | None = None) -> dict:
+        return _rule_config(name, w, dw, config)
+
+    entry = BY_NAME[name]
+    keys = ", ".join(f"``{k}``" for k in entry.hyper)
+    state = ", ".join(f"``{k}``" for k in (*entry.state, entry.counter) if k)
+    validate.__name__ = validate.__qualname__ = name
+    validate.__doc__ = (f"Validate ``{name}``'s arguments; return the config with {keys} "
+                        f"filled" + (f" and any {state} checked." if state else "."))
+    return validate
 
 
-def sgd_momentum(w: Any, dw: Any, config: dict | None = None) -> dict:
-    """Validate ``sgd_momentum``'s arguments; return the config with ``learning_rate``,
-    ``momentum`` filled and any ``velocity`` checked."""
-    return _rule_config("sgd_momentum", w, dw, config)
-
-
-def nesterov_momentum(w: Any, dw: Any, config: dict | None = None) -> dict:
-    """Validate ``nesterov_momentum``'s arguments; return the config with
-    ``learning_rate``, ``momentum`` filled and any ``velocity`` checked."""
-    return _rule_config("nesterov_momentum", w, dw, config)
-
-
-def adagrad(w: Any, dw: Any, config: dict | None = None) -> dict:
-    """Validate ``adagrad``'s arguments; return the config with ``learning_rate``,
-    ``epsilon`` filled and any ``cache`` checked."""
-    return _rule_config("adagrad", w, dw, config)
-
-
-def rmsprop(w: Any, dw: Any, config: dict | None = None) -> dict:
-    """Validate ``rmsprop``'s arguments; return the config with ``learning_rate``,
-    ``decay_rate``, ``epsilon`` filled and any ``cache`` checked."""
-    return _rule_config("rmsprop", w, dw, config)
-
-
-def adam(w: Any, dw: Any, config: dict | None = None) -> dict:
-    """Validate ``adam``'s arguments; return the config with ``learning_rate``, ``beta1``,
-    ``beta2``, ``epsilon``, ``bias_correction`` filled and any ``m``, ``v``, ``t`` checked."""
-    return _rule_config("adam", w, dw, config)
+# One validator per update rule of the catalogue: sgd, sgd_momentum, ..., adam, adamw.
+for _entry in OPTIMIZERS:
+    globals()[_entry.name] = _rule(_entry.name)
 
 
 def clip_by_global_norm(grads: Any, clip_norm: Any) -> tuple[list[np.ndarray], float]:

@@ -46,6 +46,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from dlparity import validate as v
+from dlparity.catalogue import TRAINER_RULES
 from dlparity.contract import optim as contract_optim
 from dlparity.contract.models import (
     NORMALIZATIONS,
@@ -61,7 +62,7 @@ from dlparity.formulas import seeded_params
 __all__ = ["BaseTrainer", "TASKS", "UPDATE_RULES"]
 
 TASKS = ("classification", "regression")
-UPDATE_RULES = ("sgd", "sgd_momentum", "nesterov_momentum", "adam")
+UPDATE_RULES = TRAINER_RULES  # the catalogue's records with trainer=True
 
 
 class BaseTrainer(ABC):
@@ -74,7 +75,8 @@ class BaseTrainer(ABC):
     - reg: L2 strength, 0.5 * reg * sum(W**2) on the weights (classification only).
     - dropout: DROP probability of every hidden layer, in [0, 1) (classification only).
     - normalization: None or 'batchnorm' (classification only).
-    - update_rule: 'sgd', 'sgd_momentum', 'nesterov_momentum' or 'adam'.
+    - update_rule: one of ``UPDATE_RULES`` ('sgd', 'sgd_momentum', 'nesterov_momentum',
+      'adam', 'adamw': the catalogue's rules with ``trainer=True``).
     - optim_config: the rule's hyper-parameters in SPEC terms (missing ones take the SPEC
       defaults); Adam always applies its bias correction.
     - params: starting parameters keyed W1, b1, (gamma1, beta1,) ..., weights (fan_in,
@@ -250,7 +252,7 @@ def _check_optim_config(fn: str, rule: str, optim_config: Any) -> dict[str, floa
         config = getattr(contract_optim, rule)(one, one, config)
     except (TypeError, ValueError) as err:  # "adam: config['beta1'] must be ..."
         raise type(err)(f"{fn}: optim_config is not valid for {err}") from None
-    if rule == "adam" and not config["bias_correction"]:
+    if not config.get("bias_correction", True):
         raise ValueError(f"{fn}: Trainer's Adam always applies the bias correction (stock "
                          "torch.optim.Adam has no switch); received bias_correction=False")
     return {k: config[k] for k in known}
