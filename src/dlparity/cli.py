@@ -7,6 +7,8 @@
     dlparity train                train a preset with numpy, torch or tf, with a progress bar
     dlparity bench                time the three on the MNIST / CIFAR-10 FC models
     dlparity conventions          where torch / Keras defaults diverge from the formulas
+    dlparity port SRC DST         convert a model + optimizer state between .pt, .keras, .npz
+    dlparity diff A B --batch X   layer-by-layer / trajectory diff of two models, --explain
     dlparity version              versions of dlparity, NumPy and (if installed) torch / TF
 """
 
@@ -160,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
                        "JSON, PNG)", description=bench_cmd.DESCRIPTION)
     bench_cmd.add_arguments(p)
     p.set_defaults(func=bench_cmd.run)
+
+    from dlparity.port import cli as port_cmd
+
+    p = sub.add_parser("port", help="convert a model and its optimizer state between PyTorch "
+                       "(.pt), Keras (.keras) and the reference (.npz)")
+    port_cmd.add_port_arguments(p)
+    p.set_defaults(func=port_cmd.run_port)
+
+    p = sub.add_parser("diff", help="compare two models layer by layer and over training; "
+                       "--explain names the convention behind a difference")
+    port_cmd.add_diff_arguments(p)
+    p.set_defaults(func=port_cmd.run_diff)
 
     p = sub.add_parser("version", help="print versions of dlparity, NumPy, torch and TensorFlow",
                        description=_cmd_version.__doc__)
