@@ -197,11 +197,17 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
     config: learning_rate (1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8),
     bias_correction (True); state m, v (w.shape), t (steps taken; the first step uses t = 1).
     """
-    config = contract.adam(w, dw, config)
-    hyper = {k: config[k] for k in contract.DEFAULTS["adam"]}
+    return _moment_rule(adam_update, w, dw, contract.adam(w, dw, config), "adam")
+
+
+def _moment_rule(update: Any, w: np.ndarray, dw: np.ndarray, config: dict,
+                 rule: str) -> tuple[np.ndarray, dict]:
+    """One step of an Adam-family rule through its tensor-level ``update``: t, m, v in the
+    config (replaced by new arrays), the hyper-parameters of the rule's record."""
+    hyper = {k: config[k] for k in contract.DEFAULTS[rule]}
     t = config.get("t", 0) + 1
     with _convert.device():
-        next_w, m, v = adam_update(
+        next_w, m, v = update(
             _convert.to_tensor(w), _convert.to_tensor(dw, w.dtype), _state(config, "m", w),
             _state(config, "v", w), t, **hyper,
         )
@@ -226,16 +232,7 @@ def adamw(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np
     config: learning_rate (1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8),
     weight_decay (1e-2); state m, v (w.shape), t (steps taken; the first step uses t = 1).
     """
-    config = contract.adamw(w, dw, config)
-    hyper = {k: config[k] for k in contract.DEFAULTS["adamw"]}
-    t = config.get("t", 0) + 1
-    with _convert.device():
-        next_w, m, v = adamw_update(
-            _convert.to_tensor(w), _convert.to_tensor(dw, w.dtype), _state(config, "m", w),
-            _state(config, "v", w), t, **hyper,
-        )
-    config.update(t=t, m=_convert.to_numpy(m), v=_convert.to_numpy(v))
-    return _convert.to_numpy(next_w), config
+    return _moment_rule(adamw_update, w, dw, contract.adamw(w, dw, config), "adamw")
 
 
 # ------------------------------------------------------------------------ clipping
