@@ -75,11 +75,20 @@ REASONS: dict[str | tuple[str, str] | tuple[str, str, str], str] = {
 }
 
 
+#: Keys of the table that are not catalogue names: whole-model training trajectories.
+OTHER_KEYS = frozenset({"training"})
+
+
 def tolerance(name: str, dtype: str, case: str | None = None) -> Tol:
     """The tolerance for catalogue function ``name`` at ``dtype`` ('float64'/'float32'),
     on registry case ``case`` where given (a case-scoped row wins over the function's)."""
+    from dlparity.catalogue import NAMES
+
     if dtype not in DEFAULT:
         raise KeyError(f"tolerance: dtype must be one of {sorted(DEFAULT)}; received {dtype!r}")
+    if name not in NAMES and name not in OTHER_KEYS:
+        raise KeyError(f"tolerance: no row for {name!r}: a catalogue name or one of "
+                       f"{sorted(OTHER_KEYS)} (a misspelt name must not fall back silently)")
     if case is not None and (name, dtype, case) in CASE_OVERRIDES:
         return CASE_OVERRIDES[(name, dtype, case)]
     return OVERRIDES.get((name, dtype), DEFAULT[dtype])

@@ -53,3 +53,14 @@ def test_tolerance_rows_quoted_exist_in_the_table(doc: str) -> None:
     large = CASE_OVERRIDES[("batchnorm_forward", "float32", "train_large_offset")]
     assert re.search(r"`train_large_offset` \((\S+):", section).group(1) == "2e-3"
     assert large.rtol == 2e-3
+
+
+def test_tolerance_rejects_a_misspelt_name_or_dtype() -> None:
+    from dlparity.parity_tests.tolerances import tolerance
+
+    assert tolerance("softmax_loss", "float32").rtol == 1e-4  # a loosened row
+    assert tolerance("training", "float64").rtol == 1e-10
+    with pytest.raises(KeyError, match="softmax_los"):
+        tolerance("softmax_los", "float32")  # would silently get the default row
+    with pytest.raises(KeyError, match="float16"):
+        tolerance("softmax_loss", "float16")
