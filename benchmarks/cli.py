@@ -16,8 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from . import flops, runner
 from . import report as rep
-from . import runner
+from .breakdown import breakdown, breakdown_table, write_breakdown_png
+from .machine import flush_denormals, installed, loadavg
+from .peaks import shape_limit
 
 __all__ = ["QUICK", "add_arguments", "main", "run"]
 
@@ -30,12 +33,14 @@ FULL = {"device": "all", "rounds": 15, "min_time": 0.2, "warmup": 0.5, "peak_siz
 
 DESCRIPTION = (
     "Time one training step (forward + backward + Adam) and one inference pass of the "
-    "documents' FC models in every implementation: the NumPy reference, torch eager, "
-    "torch.compile, a CUDA-graph torch step (CUDA only), TF eager, tf.function and "
-    "tf.function with XLA; on the CPU and, where a GPU exists, on CUDA. Prints a markdown "
-    "table (median ms/step and spread, samples/s, GFLOP/s from an exact FLOP count, "
-    "fraction of the float32 GEMM peak measured in the same run) and writes a PNG bar "
-    "chart and optionally JSON."
+    "documents' FC models in every implementation: the NumPy reference, numpy.fast (the "
+    "fast NumPy step), torch eager, torch.compile, a CUDA-graph torch step (CUDA only), TF "
+    "eager, tf.function and tf.function with XLA; on the CPU and, where a GPU exists, on "
+    "CUDA. Prints a markdown table (median ms/step and spread, samples/s, GFLOP/s from an "
+    "exact FLOP count, fraction of the float32 GEMM peak and of the per-shape limit of the "
+    "step's own products, both measured in the same run) and writes a PNG bar chart and "
+    "optionally JSON. --profile adds where each training step's time goes; --attempts "
+    "measures, one by one, what users would try to close the gap."
 )
 
 EPILOG = """\
@@ -56,10 +61,34 @@ method: every variant's first call is timed alone (reported as 'first call': tra
   library used, with the same threads. CUDA: timed with CUDA events after
   synchronisation, TF32 off. See docs/benchmarks.md for the FLOP counting rule.
 
+limits: '% of peak' compares GFLOP/s with the square --peak-size GEMM; '% of limit' with
+  the per-shape limit: the step's own matrix products (exact shapes and layouts, e.g.
+  dW = X^T @ dout), each timed alone in NumPy and torch, best of 5, the faster library per
+  product; small layers run far below the square peak, so this is the honest ceiling.
+  The report records the CPU model and ISA (AVX2 / AVX-512), the BLAS kernels, the thread
+  count every library reports after pinning (threads_applied) and os.getloadavg().
+
+profile (--profile): each training variant's step time (measured again, unprofiled) is
+  split into parts that add up to it: GEMM (the step's products timed alone in that
+  library), element-wise and optimizer (in the step: torch.profiler, tf.profiler,
+  numpy.fast's section clocks; the NumPy reference's calls timed alone), conversion at
+  the boundary (alone) and framework overhead (the rest); 'GEMM in step' is the
+  profiler's own GEMM time. torch.compile is then compiled with inductor's kernel
+  profiling on. About 5-10 s per case more (plus one torch.compile per case).
+
+denormals: the variants train on the same few batches for thousands of steps and memorise
+  them; softmax probabilities then fall below float32's normal range and the gradients
+  fill with denormal numbers, which slow NumPy's and torch's CPU arithmetic 2-3x (TF's
+  threads flush them to zero already). A variant's speed would then depend on how many
+  steps it happened to run, so the run flushes denormals to zero (FTZ/DAZ, through
+  torch.set_flush_denormal) on its thread for every library; --keep-denormals does not.
+  The report says which (machine.flush_denormal); --attempts measures the difference.
+
 --quick: CPU only, 10 rounds of about 0.08 s per variant, a 1024 GEMM for the peak; every
-  CPU implementation including torch.compile, whose cold compiles (15-25 s per model
-  shape) dominate: about 2.5 minutes in all on a 2-core machine, 75 s with torch's
-  compile cache warm. The README's main-job command:
+  CPU implementation including torch.compile and numpy.fast, and the per-shape limits:
+  about 90 s in all on this project's 2-core Xeon with torch's compile cache cold (the
+  first compile takes 15-25 s), 80 s warm (2.5 minutes on the earlier EPYC machine). The
+  README's main-job command:
     dlparity bench --quick --json bench.json
 
 exit status: 0 done, 1 nothing could run, 2 bad arguments.
@@ -75,10 +104,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     if not parser.epilog:
         parser.epilog = EPILOG
     parser.add_argument("--quick", action="store_true",
-                        help="a short CPU-only run (about 2.5 minutes here; see below)")
+                        help="a short CPU-only run (1.5 minutes on this project's 2-core "
+                        "machine; see below)")
     parser.add_argument("--impl", action="append", choices=runner.IMPLS, metavar="IMPL",
                         help=f"implementation, repeatable: {', '.join(runner.IMPLS)} "
-                        "(default: all)")
+                        "(default: all; numpy.fast is the fast NumPy step of "
+                        "benchmarks/fast_numpy.py, parity-tested against the reference)")
     parser.add_argument("--model", action="append", choices=tuple(runner.CASES),
                         help="mnist or cifar10, repeatable (default: both)")
     parser.add_argument("--batch", action="append", type=int, metavar="B",
@@ -121,7 +152,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-png", action="store_true", help="no bar chart")
     parser.add_argument("--markdown", default=None, metavar="PATH",
                         help="also write the markdown table to PATH")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--profile", action="store_true",
+                        help="also split every training step into GEMM, element-wise, "
+                        "optimizer, conversion and framework overhead (torch.profiler, "
+                        "tf.profiler, NumPy timed call by call): a table and a stacked-bar "
+                        "PNG (see 'profile' below)")
+    parser.add_argument("--profile-png", default="dlparity-profile.png", metavar="PATH",
+                        help="the breakdown's stacked bars (default: dlparity-profile.png)")
+    parser.add_argument("--attempts", action="store_true",
+                        help="instead of the table: try, one by one, what users would do to "
+                        "close the gap at MNIST batch 1024 training (numpy.fast's changes, "
+                        "torch.compile modes, fused Adam, oneDNN / XLA / OpenBLAS settings, "
+                        "batch sizes) and report each before/after; --json writes them "
+                        "(about 8 minutes)")
+    parser.add_argument("--keep-denormals", action="store_true",
+                        help="do not flush denormal floats to zero (see 'denormals' below)")
+    parser.add_argument("--no-limit", action="store_true",
+                        help="skip the per-shape GEMM limit (the step's own products timed "
+                        "alone; a few seconds per case)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress lines or bars")
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -152,6 +202,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr,
                                                                    flush=True))
+    if args.attempts:
+        return _run_attempts(args, log)
     from dlparity.data import DataFormatError, MissingDataError
 
     try:
@@ -162,7 +214,8 @@ def run(args: argparse.Namespace) -> int:
             threads=args.threads, rounds=settings["rounds"], min_time_s=settings["min_time"],
             warmup_s=settings["warmup"], peak_size=settings["peak_size"],
             dtype=np.dtype(args.dtype), data=args.data, data_dir=args.data_dir,
-            seed=args.seed, quick=args.quick, log=log)
+            seed=args.seed, quick=args.quick, log=log, profile=args.profile,
+            limit=not args.no_limit, bar=not args.quiet, flush=not args.keep_denormals)
     except runner.BenchUsageError as err:
         print(f"{_PROG}: error: {err}", file=sys.stderr)
         return 2
@@ -170,6 +223,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{_PROG}: {err}", file=sys.stderr)
         return 1
     table = rep.markdown_table(report)
+    if report.get("breakdown"):
+        table += "\nWhere the training step's time goes (--profile):\n\n" + \
+            breakdown_table(report["breakdown"], report["results"])
     print(table)
     if args.markdown:
         with open(args.markdown, "w") as f:
@@ -178,22 +234,52 @@ def run(args: argparse.Namespace) -> int:
         rep.write_json(report, args.json)
         log(f"JSON: {args.json}")
     if report["results"] and not args.no_png:
-        try:
-            rep.write_png(report, args.png)
-            log(f"chart: {args.png}")
-        except RuntimeError as err:  # matplotlib missing
-            print(f"{_PROG}: {err}", file=sys.stderr)
+        _charts(report, args, log)
     return 0 if report["results"] else 1
 
 
-def bench(*, impls: Sequence[str], models: Sequence[str], batches: Sequence[int] | None,
-          phases: Sequence[str], devices: Sequence[str], threads: int, rounds: int,
-          min_time_s: float, warmup_s: float, peak_size: int, dtype: Any = np.float32,
-          data: str = "default", data_dir: str | None = None, seed: int = 0,
-          quick: bool = False, log: Any = print) -> dict[str, Any]:
-    """Measure every runnable variant and return the report (``report.py``'s schema)."""
-    started = time.perf_counter()
-    impls = [i for i in runner.IMPLS if i in set(impls)]  # the table's order
+def _run_attempts(args: argparse.Namespace, log: Any) -> int:
+    from . import attempts
+    from .docs_tables import attempts_table
+
+    report = attempts.run_attempts(rounds=args.rounds or 7, min_time_s=args.min_time or 0.1,
+                                   log=log)
+    print(attempts_table(report))
+    if args.json:
+        import json
+
+        with open(args.json, "w") as f:
+            f.write(json.dumps(report, indent=1, default=str) + "\n")
+        log(f"JSON: {args.json}")
+    return 0
+
+
+def _charts(report: dict[str, Any], args: argparse.Namespace, log: Any) -> None:
+    try:
+        rep.write_png(report, args.png)
+        log(f"chart: {args.png}")
+        if report.get("breakdown"):
+            write_breakdown_png(report["breakdown"], args.profile_png,
+                                title=rep.chart_title(report))
+            log(f"breakdown chart: {args.profile_png}")
+    except RuntimeError as err:  # matplotlib missing
+        print(f"{_PROG}: {err}", file=sys.stderr)
+
+
+def _kernel_profiling(on: bool) -> Any:
+    """Compile torch.compile's C++ kernels with a record_function each (so torch.profiler
+    sees them); returns the function that puts the setting back."""
+    if not on or not installed("torch"):
+        return lambda: None
+    import torch._inductor.config as inductor
+
+    before = inductor.cpp.enable_kernel_profile
+    inductor.cpp.enable_kernel_profile = True
+    return lambda: setattr(inductor.cpp, "enable_kernel_profile", before)
+
+
+def _runnable(impls: Sequence[str], devices: Sequence[str]
+              ) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
     runnable, skipped = [], []
     for device in devices:
         for impl in impls:
@@ -202,8 +288,51 @@ def bench(*, impls: Sequence[str], models: Sequence[str], batches: Sequence[int]
                 skipped.append({"impl": impl, "device": device, "reason": reason})
             else:
                 runnable.append((impl, device))
+    return runnable, skipped
+
+
+def _build_group(runnable: Sequence[tuple[str, str]], case: runner.Case, phase: str,
+                 device: str, batches: list, data_name: str, dtype: Any, seed: int,
+                 skipped: list[dict[str, str]]) -> list[runner.Variant]:
+    group = []
+    for impl, dev in runnable:
+        if dev != device:
+            continue
+        try:
+            group.append(runner.make_variant(impl, case, phase, device, batches,
+                                             data=data_name, dtype=dtype, seed=seed))
+        except Exception as err:  # report, never hide, a variant that fails
+            skipped.append({"impl": impl, "device": device, "case": case.label,
+                            "phase": phase, "reason": f"{type(err).__name__}: {err}"})
+    return group
+
+
+def _breakdowns(group: Sequence[runner.Variant], skipped: list[dict[str, str]],
+                bar: bool) -> list[dict[str, Any]]:
+    rows = []
+    for v in runner.progress(group, "  profile", bar):
+        try:
+            rows.append(breakdown(v))
+        except Exception as err:  # a profiler that fails is reported, not fatal
+            skipped.append({"impl": v.impl, "device": v.device, "case": v.case.label,
+                            "phase": "profile", "reason": f"{type(err).__name__}: {err}"})
+    return rows
+
+
+def bench(*, impls: Sequence[str], models: Sequence[str], batches: Sequence[int] | None,
+          phases: Sequence[str], devices: Sequence[str], threads: int, rounds: int,
+          min_time_s: float, warmup_s: float, peak_size: int, dtype: Any = np.float32,
+          data: str = "default", data_dir: str | None = None, seed: int = 0,
+          quick: bool = False, log: Any = print, profile: bool = False, limit: bool = True,
+          bar: bool = False, flush: bool = True) -> dict[str, Any]:
+    """Measure every runnable variant and return the report (``report.py``'s schema)."""
+    started, load_start = time.perf_counter(), loadavg()
+    impls = [i for i in runner.IMPLS if i in set(impls)]  # the table's order
+    runnable, skipped = _runnable(impls, devices)
     frameworks = {runner.FRAMEWORK[i] for i, _ in runnable}
     threads_info, restore = runner.pin_threads(threads, frameworks)
+    restore_inductor = _kernel_profiling(profile and "torch.compile" in impls)
+    flushed, restore_flush = flush_denormals(flush)
     try:
         if any(d != "cpu" for _, d in runnable):
             runner.disable_tf32(frameworks)
@@ -215,44 +344,54 @@ def bench(*, impls: Sequence[str], models: Sequence[str], batches: Sequence[int]
             if gemm["cuda"]:
                 peaks["cuda"] = gemm["cuda_peak_gflops"] = max(gemm["cuda"].values())
         log(f"GEMM peak: {gemm}")
-        results, data_seen = [], {}
+        results, data_seen, limits, breakdowns = [], {}, {}, []
         for case in runner.cases(models, batches):
             batches_, data_name, described = runner.bench_data(case, data, data_dir=data_dir,
                                                                dtype=dtype, seed=seed)
             data_seen[case.label] = described
             for phase in phases:
                 for device in devices:
-                    group = []
-                    for impl, dev in runnable:
-                        if dev != device:
-                            continue
-                        try:
-                            group.append(runner.make_variant(impl, case, phase, device,
-                                                             batches_, data=data_name,
-                                                             dtype=dtype, seed=seed))
-                        except Exception as err:  # report, never hide, a variant that fails
-                            skipped.append({"impl": impl, "device": device,
-                                            "case": case.label, "phase": phase,
-                                            "reason": f"{type(err).__name__}: {err}"})
+                    group = _build_group(runnable, case, phase, device, batches_, data_name,
+                                         dtype, seed, skipped)
                     if not group:
                         continue
                     log(f"{case.label} {phase} on {device} ({data_name}):")
                     runner.measure(group, rounds=rounds, min_time_s=min_time_s,
-                                   warmup_s=warmup_s, log=log)
-                    results += [runner.summarise(v, peaks[device]) for v in group]
+                                   warmup_s=warmup_s, log=log, bar=bar)
+                    best = None
+                    if limit:
+                        key = f"{case.label} {phase} {device}"
+                        limits[key] = shape_limit(
+                            flops.gemm_shapes(case.layer_dims, case.batch, phase),
+                            frameworks, device, dtype=dtype)
+                        best = limits[key]["gflops"]["best"]
+                        log(f"  per-shape GEMM limit: {best:.1f} GFLOP/s")
+                    results += [runner.summarise(v, peaks[device], best) for v in group]
+                    if profile and phase == "train":
+                        breakdowns += _breakdowns(group, skipped, bar)
     finally:
+        restore_flush()
+        restore_inductor()
         restore()
+    machine = runner.machine_info(threads_info, frameworks)
+    machine["loadavg_start"], machine["loadavg"] = load_start, loadavg()
+    machine["flush_denormal"] = flushed
     report = {
-        "machine": runner.machine_info(threads_info, frameworks),
+        "machine": machine,
         "gemm_peak_gflops": float(peaks["cpu"]),
         "results": results,
         "gemm": gemm,
+        "limits": limits,
         "settings": {"quick": quick, "rounds": rounds, "min_time_s": min_time_s,
                      "warmup_s": warmup_s, "dtype": str(np.dtype(dtype)), "seed": seed,
-                     "devices": list(devices), "wall_s": round(time.perf_counter() - started, 1)},
+                     "devices": list(devices), "profile": profile, "limit": limit,
+                     "flush_denormal": flushed,
+                     "wall_s": round(time.perf_counter() - started, 1)},
         "data": data_seen,
         "skipped": skipped,
     }
+    if profile:
+        report["breakdown"] = breakdowns
     report["targets"] = rep.targets(report)
     return report
 

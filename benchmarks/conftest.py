@@ -2,7 +2,8 @@
 
 Collects ``bench_*.py`` (so the project's own ``pytest``, whose testpaths are ``tests`` and
 ``parity_tests``, never runs a benchmark) and pins every library to ``--bench-threads``
-intra-op threads for the whole session, as ``dlparity bench`` does.
+intra-op threads for the whole session and flushes denormals to zero, as ``dlparity bench``
+does.
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
 @pytest.fixture(scope="session", autouse=True)
 def pinned_threads(request: pytest.FixtureRequest) -> Iterator[dict]:
     from dlparity.benchmarks import runner
+    from dlparity.benchmarks.machine import flush_denormals
 
     frameworks = {name for name, module in (("torch", "torch"), ("tf", "tensorflow"))
                   if importlib.util.find_spec(module) is not None}
     settings, restore = runner.pin_threads(request.config.getoption("--bench-threads"),
                                            frameworks)
+    _, unflush = flush_denormals(True)  # as dlparity bench: see machine.flush_denormals
     yield settings
+    unflush()
     restore()

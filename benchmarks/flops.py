@@ -33,16 +33,24 @@ Adam, per parameter entry:       m = b1*m + (1-b1)*g: 3; v = b2*v + (1-b2)*g*g: 
 
 A training step is forward + loss + backward + Adam; inference is the forward pass to the
 scores (no softmax: the class is their argmax).
+
+``gemm_shapes`` lists the matrix products of a step one by one (shape and operand layout):
+the per-shape GEMM limit (``peaks.py``) times exactly these, and ``gemm_flops`` (their sum)
+is the matrix-product part of ``step_flops``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 __all__ = [
     "ADAM_FLOPS_PER_PARAM",
+    "Gemm",
     "adam_flops",
     "forward_flops",
+    "gemm_flops",
+    "gemm_shapes",
     "l2_flops",
     "num_params",
     "softmax_ce_flops",
@@ -132,3 +140,51 @@ def step_flops(layer_dims: Sequence[int], batch: int, phase: str, reg: float = 0
     if phase == "infer":
         return forward_flops(layer_dims, batch)
     raise ValueError(f"step_flops: phase must be 'train' or 'infer'; received {phase!r}")
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """One matrix product of a step: op(A) (m, k) @ op(B) (k, n), 2*m*k*n FLOPs.
+
+    ``layout`` says how the operands are stored, as BLAS sees them: 'nn' (A (m, k) and B
+    (k, n) row-major), 'tn' (A stored (k, m), used transposed: dW = X^T @ dout) or 'nt'
+    (B stored (n, k), used transposed: dX = dout @ W^T).
+    """
+
+    label: str
+    m: int
+    k: int
+    n: int
+    layout: str = "nn"
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.m * self.k * self.n
+
+
+def gemm_shapes(layer_dims: Sequence[int], batch: int, phase: str = "train", *,
+                input_grad: bool = False) -> list[Gemm]:
+    """The matrix products of one step of ``phase``, in the order a step runs them.
+
+    Forward, per layer i: H_{i-1} (N, d_{i-1}) @ W_i (d_{i-1}, d_i). Training adds, from the
+    last layer down: dW_i = H_{i-1}^T @ dout_i ('tn') and, for i >= 2, dH_{i-1} = dout_i @
+    W_i^T ('nt'). ``input_grad=True`` adds dX = dout_1 @ W_1^T, which the algorithm does not
+    need (the NumPy reference's ``affine_backward`` computes it anyway).
+    """
+    d, n = _dims(layer_dims), int(batch)
+    if phase not in ("train", "infer"):
+        raise ValueError(f"gemm_shapes: phase must be 'train' or 'infer'; received {phase!r}")
+    L = len(d) - 1
+    out = [Gemm(f"H{i - 1} @ W{i}", n, d[i - 1], d[i]) for i in range(1, L + 1)]
+    if phase == "infer":
+        return out
+    for i in range(L, 0, -1):
+        out.append(Gemm(f"dW{i} = H{i - 1}^T @ dZ{i}", d[i - 1], n, d[i], "tn"))
+        if i >= 2 or input_grad:
+            out.append(Gemm(f"dH{i - 1} = dZ{i} @ W{i}^T", n, d[i], d[i - 1], "nt"))
+    return out
+
+
+def gemm_flops(layer_dims: Sequence[int], batch: int, phase: str = "train") -> int:
+    """FLOPs of the matrix products of one step (part of ``step_flops``)."""
+    return sum(g.flops for g in gemm_shapes(layer_dims, batch, phase))

@@ -7,6 +7,8 @@ from the implementations' public ``Trainer`` (``dlparity.<impl>.training``):
 impl               training step (forward + backward + Adam)        inference (scores)
 =================  ===============================================  ==========================
 numpy              reference ``Trainer.step``                        ``Trainer.predict``
+numpy.fast         ``fast_numpy.FastTrainer.step``: preallocated     ``FastTrainer.predict``
+                   buffers, in-place ops, no unneeded dX
 torch              torch ``Trainer.step`` (eager)                    ``trainer.module`` eager,
                                                                      no_grad
 torch.compile      ``Trainer(compile='torch.compile').step``         ``torch.compile(module)``
@@ -32,22 +34,16 @@ CPU time is ``time.perf_counter``; CUDA time is measured with CUDA events after
 ``torch.cuda.synchronize()`` (TF on CUDA: wall time, every call ends by copying its
 result to the host). TF32 is switched off in both frameworks before any CUDA work.
 
-Threads: ``pin_threads`` gives NumPy's BLAS (threadpoolctl), torch (``set_num_threads``)
-and TensorFlow (``tf.config.threading``) the same intra-op thread count, and one
-inter-op thread; the report says what each library ended up with. The GEMM peak
-(``gemm_peak``) is a large float32 matrix product timed in the same process with the same
-threads, in every library the run uses; the best is the peak.
+Threads, the CPU and the load: ``machine.py``. The limits a result is compared with
+(``peaks.py``): the square GEMM peak ("% of peak") and the per-shape limit of the step's
+own products ("% of limit").
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import math
-import os
-import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +52,14 @@ from typing import Any
 import numpy as np
 
 from . import flops
+from .machine import (  # noqa: F401  (re-exported: runner.pin_threads, ...)
+    cuda_available,
+    disable_tf32,
+    installed,
+    machine_info,
+    pin_threads,
+)
+from .peaks import square_peak
 
 __all__ = [
     "CASES",
@@ -69,18 +73,20 @@ __all__ = [
     "cases",
     "gemm_peak",
     "machine_info",
+    "make_trainer",
     "make_variant",
     "measure",
     "pin_threads",
     "skip_reason",
 ]
 
-IMPLS = ("numpy", "torch", "torch.compile", "torch.cudagraph", "tf.eager", "tf.function",
-         "tf.xla")
+IMPLS = ("numpy", "numpy.fast", "torch", "torch.compile", "torch.cudagraph", "tf.eager",
+         "tf.function", "tf.xla")
 PHASES = ("train", "infer")
 DEVICES = ("cpu", "cuda")
-FRAMEWORK = {"numpy": "numpy", "torch": "torch", "torch.compile": "torch",
-             "torch.cudagraph": "torch", "tf.eager": "tf", "tf.function": "tf", "tf.xla": "tf"}
+FRAMEWORK = {"numpy": "numpy", "numpy.fast": "numpy", "torch": "torch",
+             "torch.compile": "torch", "torch.cudagraph": "torch", "tf.eager": "tf",
+             "tf.function": "tf", "tf.xla": "tf"}
 _TRAINER_COMPILE = {"torch": None, "torch.compile": "torch.compile", "tf.eager": "eager",
                     "tf.function": "tf.function", "tf.xla": "xla"}
 
@@ -126,104 +132,26 @@ def cases(models: Iterable[str] = ("mnist", "cifar10"),
 # ------------------------------------------------------------------ availability
 
 
-def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
-def cuda_available(framework: str) -> bool:
-    """Whether ``framework`` ('torch', 'tf') sees a CUDA device (imports it)."""
-    if framework == "torch":
-        import torch
-
-        return torch.cuda.is_available()
-    if framework == "tf":
-        import tensorflow as tf
-
-        return bool(tf.config.list_physical_devices("GPU"))
-    return False
-
-
 def skip_reason(impl: str, device: str) -> str | None:
     """Why ``impl`` cannot run on ``device`` here, or None when it can."""
     framework = FRAMEWORK[impl]
-    if framework == "torch" and not _installed("torch"):
+    if framework == "torch" and not installed("torch"):
         return "torch is not installed (pip install 'dlparity[torch]')"
-    if framework == "tf" and not _installed("tensorflow"):
+    if framework == "tf" and not installed("tensorflow"):
         return "tensorflow is not installed (pip install 'dlparity[tf]')"
     if device == "cpu":
         return "CUDA graphs need a CUDA device" if impl == "torch.cudagraph" else None
     if framework == "numpy":
-        return "the NumPy reference runs on the CPU only"
+        return "the NumPy implementations run on the CPU only"
     if not cuda_available(framework):
         return f"no CUDA device visible to {'torch' if framework == 'torch' else 'tensorflow'}"
     return None
 
 
-# ---------------------------------------------------------------------- threads
-
-
-def pin_threads(threads: int, frameworks: Iterable[str]) -> tuple[dict[str, Any], Callable]:
-    """Give every library of ``frameworks`` ('numpy', 'torch', 'tf') ``threads`` intra-op
-    threads and one inter-op thread.
-
-    Returns (settings, restore): what each library reports afterwards, and a function that
-    puts NumPy's and torch's thread counts back (TensorFlow's are fixed once its runtime
-    has started: if it had, its settings are reported as found).
-    """
-    settings: dict[str, Any] = {"requested": threads}
-    undo: list[Callable[[], None]] = []
-    frameworks = set(frameworks) | {"numpy"}  # the GEMM peak always runs in NumPy
-    try:
-        from threadpoolctl import threadpool_info, threadpool_limits
-
-        limiter = threadpool_limits(limits=threads)
-        undo.append(limiter.restore_original_limits)
-        settings["numpy_blas"] = [f"{i['internal_api']} {i.get('version')} "
-                                  f"{i.get('architecture')}: {i['num_threads']} threads"
-                                  for i in threadpool_info()]
-    except ImportError:
-        settings["numpy_blas"] = "NOT pinned: threadpoolctl is not installed"
-    if "torch" in frameworks:
-        import torch
-
-        before = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        undo.append(lambda: torch.set_num_threads(before))
-        try:
-            torch.set_num_interop_threads(1)
-        except RuntimeError:  # only settable before torch's first parallel work
-            pass
-        settings["torch"] = {"intra_op": torch.get_num_threads(),
-                             "inter_op": torch.get_num_interop_threads()}
-    if "tf" in frameworks:
-        import tensorflow as tf
-
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(1)
-        except RuntimeError:  # the runtime has started: its pools are fixed
-            settings["tf_note"] = "TensorFlow was initialised before the benchmark"
-        settings["tf"] = {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-                          "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
-
-    def restore() -> None:
-        for fn in reversed(undo):
-            fn()
-
-    return settings, restore
-
-
-def disable_tf32(frameworks: Iterable[str]) -> None:
-    """float32 matmuls in full float32 on CUDA (torch and TF default to TF32 in places)."""
-    if "torch" in frameworks:
-        import torch
-
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
-    if "tf" in frameworks:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_tensor_float_32_execution(False)
+def gemm_peak(frameworks: Iterable[str], device: str = "cpu", *, size: int = 2048,
+              repeats: int = 5) -> dict[str, float]:
+    """The square GEMM peak per library (``peaks.square_peak``)."""
+    return square_peak(frameworks, device, size=size, repeats=repeats)
 
 
 # ------------------------------------------------------------------------- data
@@ -290,7 +218,12 @@ class Variant:
     compile_s: float = math.nan
     steps_per_round: int = 1
     samples: list[float] = field(default_factory=list)  # seconds per step, one per round
+    trainer: Any = None  # the Trainer behind ``call`` (what --profile looks into)
     _next: int = 0
+
+    @property
+    def framework(self) -> str:
+        return FRAMEWORK[self.impl]
 
     def _one(self) -> None:
         X, y = self.batches[self._next]
@@ -326,11 +259,17 @@ class Variant:
         return flops.step_flops(self.case.layer_dims, self.case.batch, self.phase, self.case.reg)
 
 
-def _trainer(impl: str, case: Case, device: str, dtype: Any, seed: int) -> Any:
+def make_trainer(impl: str, case: Case, device: str = "cpu", dtype: Any = np.float32,
+                 seed: int = 0) -> Any:
+    """The ``Trainer`` of ``impl`` for ``case`` (``numpy.fast``: ``FastTrainer``)."""
+    kwargs: dict[str, Any] = {"dtype": dtype, "seed": seed, "device": device}
+    if impl == "numpy.fast":
+        from .fast_numpy import FastTrainer
+
+        return FastTrainer.from_preset(case.preset, **kwargs)
     module = importlib.import_module({"numpy": "dlparity.reference.training",
                                       "torch": "dlparity.torch_impl.training",
                                       "tf": "dlparity.tf_impl.training"}[FRAMEWORK[impl]])
-    kwargs: dict[str, Any] = {"dtype": dtype, "seed": seed, "device": device}
     if _TRAINER_COMPILE.get(impl) is not None:
         kwargs["compile"] = _TRAINER_COMPILE[impl]
     return module.Trainer.from_preset(case.preset, **kwargs)
@@ -344,7 +283,7 @@ def make_variant(impl: str, case: Case, phase: str, device: str,
     reason = skip_reason(impl, device)
     if reason:
         raise RuntimeError(f"{impl} on {device}: {reason}")
-    trainer = _trainer(impl, case, device, dtype, seed)
+    trainer = make_trainer(impl, case, device, dtype, seed)
     framework = FRAMEWORK[impl]
     if impl == "torch.cudagraph":
         call = (_cudagraph_train if phase == "train" else _cudagraph_infer)(trainer, case, device)
@@ -360,7 +299,8 @@ def make_variant(impl: str, case: Case, phase: str, device: str,
         call = _tf_infer(trainer, device, {"tf.eager": None, "tf.function": False,
                                            "tf.xla": True}[impl])
     return Variant(impl, case, phase, device, call, batches, data,
-                   cuda_events=framework == "torch" and device.startswith("cuda"))
+                   cuda_events=framework == "torch" and device.startswith("cuda"),
+                   trainer=trainer)
 
 
 def _torch_infer(trainer: Any, device: str, compiled: bool) -> Callable:
@@ -384,12 +324,14 @@ def _tf_infer(trainer: Any, device: str, jit: bool | None) -> Callable:
     def forward(x: tf.Tensor) -> tf.Tensor:
         return model(x, training=False)
 
+    from dlparity.tf_impl import _convert as tf_convert
+
     if jit is not None:
         forward = tf.function(forward, jit_compile=jit)
-    where = "/GPU:0" if device.startswith("cuda") else "/CPU:0"
+    where = "cuda" if device.startswith("cuda") else "cpu"
 
     def call(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        with tf.device(where):
+        with tf_convert.device(where):  # tf.device('/GPU:0' or '/CPU:0')
             return forward(tf.constant(X)).numpy()  # (B, C)
 
     return call
@@ -481,162 +423,52 @@ def calibrate(variant: Variant, warmup_s: float, min_time_s: float) -> None:
     variant.steps_per_round = max(1, min(100_000, math.ceil(min_time_s / max(per_step, 1e-7))))
 
 
+def progress(iterable: Iterable, desc: str, enabled: bool = True, **kwargs: Any) -> Iterable:
+    """``iterable`` with a tqdm progress bar on stderr (when enabled and tqdm is there)."""
+    if not enabled:
+        return iterable
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return iterable
+    kwargs.setdefault("leave", False)
+    return tqdm(iterable, desc=desc, **kwargs)
+
+
 def measure(variants: Sequence[Variant], *, rounds: int, min_time_s: float, warmup_s: float,
-            log: Callable[[str], None] = print) -> None:
+            log: Callable[[str], None] = print, bar: bool = False) -> None:
     """Time a group of variants of one (case, phase, device): first call (``compile_s``),
     warm-up, then ``rounds`` rounds with the order rotated each round; the seconds per
-    step of every round go to ``variant.samples``."""
+    step of every round go to ``variant.samples``. ``bar``: a progress bar over rounds."""
     for v in variants:
         v.compile_s = v.first_call()
         calibrate(v, warmup_s, min_time_s)
         log(f"  {v.impl:<16} first call {v.compile_s:7.2f} s; "
             f"{v.steps_per_round} steps per round")
-    for r in range(rounds):
+    for r in progress(range(rounds), "  rounds", bar):
         shift = r % len(variants)
         for v in list(variants[shift:]) + list(variants[:shift]):
             v.samples.append(v.run(v.steps_per_round) / v.steps_per_round)
 
 
-def summarise(variant: Variant, peak_gflops: float) -> dict[str, Any]:
-    """The result record of a measured variant (the JSON schema's fields first)."""
+def summarise(variant: Variant, peak_gflops: float,
+              limit_gflops: float | None = None) -> dict[str, Any]:
+    """The result record of a measured variant (the JSON schema's fields first).
+    ``limit_gflops``: the per-shape GEMM limit of its step (``peaks.shape_limit``)."""
     ms = sorted(1e3 * s for s in variant.samples)
     median = statistics.median(ms)
     q1, q3 = (np.percentile(ms, [25, 75]).tolist() if len(ms) > 1 else (ms[0], ms[0]))
     gflops = variant.flops_per_step / (median / 1e3) / 1e9
+    limit = {} if not limit_gflops else {
+        "limit_gflops": limit_gflops, "limit_fraction": min(1.0, gflops / limit_gflops)}
     return {
         "impl": variant.impl, "model": variant.case.model, "batch": variant.case.batch,
         "phase": variant.phase, "device": variant.device, "ms_per_step": median,
         "gflops": gflops, "peak_fraction": min(1.0, gflops / peak_gflops),
-        "data": variant.data,
+        "data": variant.data, **limit,
         "ms_q1": q1, "ms_q3": q3, "ms_min": ms[0], "ms_max": ms[-1],
         "samples_per_s": variant.case.batch / (median / 1e3),
         "compile_s": variant.compile_s, "flops_per_step": variant.flops_per_step,
         "steps_per_round": variant.steps_per_round, "rounds": len(ms),
         "preset": variant.case.preset,
-    }
-
-
-# ------------------------------------------------------------------- GEMM peak
-
-
-def gemm_peak(frameworks: Iterable[str], device: str = "cpu", *, size: int = 2048,
-              repeats: int = 5) -> dict[str, float]:
-    """GFLOP/s of a (size x size) @ (size x size) float32 product, best of ``repeats``,
-    per library of ``frameworks`` that can run on ``device`` (2*size**3 FLOPs each)."""
-    n = size
-    flop = 2.0 * n**3
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n), dtype=np.float32)  # (n, n)
-    b = rng.standard_normal((n, n), dtype=np.float32)  # (n, n)
-    out: dict[str, float] = {}
-    frameworks = set(frameworks)
-    if device == "cpu":
-        c = np.empty((n, n), dtype=np.float32)  # (n, n)
-        out["numpy"] = flop / _best(lambda: np.matmul(a, b, out=c), repeats) / 1e9
-    if "torch" in frameworks and _installed("torch"):
-        import torch
-
-        ta, tb = torch.from_numpy(a).to(device), torch.from_numpy(b).to(device)
-        tc = torch.empty_like(ta)
-        if device == "cpu":
-            out["torch"] = flop / _best(lambda: torch.mm(ta, tb, out=tc), repeats) / 1e9
-        elif torch.cuda.is_available():
-            out["torch"] = flop / _best_cuda(lambda: torch.mm(ta, tb, out=tc), repeats) / 1e9
-    if "tf" in frameworks and _installed("tensorflow"):
-        import tensorflow as tf
-
-        gpu = device != "cpu"
-        if not gpu or tf.config.list_physical_devices("GPU"):
-            with tf.device("/GPU:0" if gpu else "/CPU:0"):
-                xa, xb = tf.constant(a), tf.constant(b)
-                matmul = tf.function(tf.linalg.matmul)
-                out["tf"] = flop / _best(lambda: matmul(xa, xb).numpy(), repeats) / 1e9
-    return out
-
-
-def _best(fn: Callable[[], Any], repeats: int) -> float:
-    fn()  # warm-up
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def _best_cuda(fn: Callable[[], Any], repeats: int) -> float:
-    import torch
-
-    fn()
-    best = math.inf
-    for _ in range(repeats):
-        torch.cuda.synchronize()
-        start, end = (torch.cuda.Event(enable_timing=True) for _ in range(2))
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        best = min(best, start.elapsed_time(end) / 1e3)
-    return best
-
-
-# ------------------------------------------------------------------- the machine
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def machine_info(threads: dict[str, Any], frameworks: Iterable[str]) -> dict[str, Any]:
-    """Versions, CPU, threads and devices, for the report's ``machine``."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    import dlparity
-
-    versions = {"dlparity": dlparity.__version__, "python": platform.python_version(),
-                "numpy": np.__version__}
-    frameworks = set(frameworks)
-    if "torch" in frameworks and _installed("torch"):
-        import torch
-
-        versions["torch"] = torch.__version__
-    if "tf" in frameworks and _installed("tensorflow"):
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    for dist in ("pytest-benchmark", "threadpoolctl"):
-        try:
-            versions[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
-    cuda = None
-    if "torch" in frameworks and _installed("torch"):
-        import torch
-
-        if torch.cuda.is_available():
-            cuda = torch.cuda.get_device_name(0)
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    return {
-        "versions": versions,
-        "platform": platform.platform(),
-        "cpu": _cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": usable,
-        "threads": threads.get("requested"),
-        "thread_settings": threads,
-        "device": {"cpu": _cpu_name(), "cuda": cuda},
-        "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-                                            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-                if k in os.environ},
-        "python_executable": sys.executable,
     }

@@ -1,5 +1,6 @@
-"""``dlparity bench`` (benchmarks/): the FLOP counts against hand counts, the JSON schema of
-a tiny run, peak_fraction in [0, 1], and the markdown table and PNG of a report."""
+"""``dlparity bench`` (benchmarks/): the FLOP counts against hand counts, the step's GEMM
+shapes against them, the per-shape limit, the machine record, the JSON schema of a tiny
+run, peak_fraction / limit_fraction in [0, 1], and the markdown table and PNG of a report."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from dlparity.benchmarks import cli, flops, report, runner
+from dlparity.benchmarks import cli, flops, machine, peaks, report, runner
 
 # ---------------------------------------------------------------------- FLOP counts
 
@@ -61,6 +62,97 @@ def test_mnist_train_step_is_matmul_dominated_about_three_forward_matmuls() -> N
     assert 0.03 < (train - matmuls) / train < 0.05
 
 
+@pytest.mark.parametrize("dims, n", [((3, 2, 2), 2), ((784, 256, 100, 10), 1024),
+                                     ((3072, 100, 50, 25, 10), 200)])
+def test_gemm_shapes_are_the_matrix_product_part_of_the_flop_count(dims, n) -> None:
+    # forward: 2*N*d_{i-1}*d_i per layer; backward: dW of every layer, dX of all but the first
+    fwd = sum(2 * n * dims[i - 1] * dims[i] for i in range(1, len(dims)))
+    assert flops.gemm_flops(dims, n, "infer") == fwd
+    assert flops.gemm_flops(dims, n, "train") == 3 * fwd - 2 * n * dims[0] * dims[1]
+    # what is not a product is the element-wise rest of the FLOP rule, counted apart
+    L, C = len(dims) - 1, dims[-1]
+    biases_relu = sum(n * d for d in dims[1:]) + sum(n * d for d in dims[1:-1])
+    backward_rest = sum((n - 1) * d for d in dims[1:]) + sum(n * d for d in dims[1:-1])
+    ce = sum(flops.softmax_ce_flops(n, C))
+    rest = biases_relu + ce + backward_rest + flops.adam_flops(dims)
+    assert flops.step_flops(dims, n, "train") - flops.gemm_flops(dims, n) == rest
+    assert len(flops.gemm_shapes(dims, n)) == 3 * L - 1
+
+
+def test_gemm_shapes_name_each_product_with_its_layout() -> None:
+    shapes = flops.gemm_shapes((784, 256, 100, 10), 1024)
+    assert [(g.m, g.k, g.n, g.layout) for g in shapes] == [
+        (1024, 784, 256, "nn"), (1024, 256, 100, "nn"), (1024, 100, 10, "nn"),
+        (100, 1024, 10, "tn"), (1024, 10, 100, "nt"),
+        (256, 1024, 100, "tn"), (1024, 100, 256, "nt"),
+        (784, 1024, 256, "tn")]
+    with_dx = flops.gemm_shapes((784, 256, 100, 10), 1024, input_grad=True)
+    assert with_dx[:-1] == shapes and (with_dx[-1].m, with_dx[-1].k, with_dx[-1].n) == (
+        1024, 256, 784)
+
+
+def test_shape_limit_times_exactly_the_steps_products() -> None:
+    shapes = flops.gemm_shapes((12, 7, 5, 3), 6)
+    lim = peaks.shape_limit(shapes, {"torch"}, repeats=2, min_repeat_s=1e-4)
+    assert [(p["m"], p["k"], p["n"], p["layout"]) for p in lim["products"]] == [
+        (g.m, g.k, g.n, g.layout) for g in shapes]
+    assert lim["flops"] == flops.gemm_flops((12, 7, 5, 3), 6)
+    for p in lim["products"]:
+        assert p["best_ms"] == min(p["numpy_ms"], p["torch_ms"]) > 0
+        assert p["numpy_ms"] <= p["numpy_median_ms"]
+    assert lim["ms"]["best"] == pytest.approx(sum(p["best_ms"] for p in lim["products"]))
+    assert lim["gflops"]["best"] >= max(lim["gflops"]["numpy"], lim["gflops"]["torch"])
+    assert lim["gflops"]["best"] == pytest.approx(lim["flops"] / lim["ms"]["best"] / 1e6)
+
+
+@pytest.mark.parametrize("layout", ["nn", "tn", "nt"])
+def test_product_operands_have_the_layout_blas_sees(layout: str) -> None:
+    a, b = peaks._operands(flops.Gemm("x", 3, 4, 5, layout), np.random.default_rng(0),
+                           np.float32)
+    assert a.shape == (3, 4) and b.shape == (4, 5)
+    assert a.flags.c_contiguous == (layout[0] == "n")
+    assert b.flags.c_contiguous == (layout[1] == "n")
+
+
+@pytest.mark.parametrize("flags, isa", [({"avx", "avx2", "avx512f", "amx_tile"}, "AVX-512 + AMX"),
+                                        ({"avx", "avx2", "avx512f"}, "AVX-512"),
+                                        ({"avx", "avx2", "fma"}, "AVX2"), (set(), "unknown")])
+def test_isa_is_the_widest_vector_extension(flags: set, isa: str) -> None:
+    assert machine.isa_of(flags) == isa
+
+
+def test_threads_applied_compares_what_each_library_reports() -> None:
+    ok = {"requested": 1, "numpy_blas_threads": [1, 1], "torch": {"intra_op": 1},
+          "tf": {"intra_op": 1}}
+    assert machine.threads_applied(ok) == {"numpy": True, "torch": True, "tf": True}
+    bad = {**ok, "numpy_blas_threads": [1, 2], "torch": {"intra_op": 2}}
+    assert machine.threads_applied(bad) == {"numpy": False, "torch": False, "tf": True}
+
+
+def test_pinning_threads_is_checked_and_undone() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    settings, restore = machine.pin_threads(1, {"torch"})
+    try:
+        assert settings["applied"] == {"numpy": True, "torch": True}
+        assert torch.get_num_threads() == 1
+    finally:
+        restore()
+    assert torch.get_num_threads() == before
+
+
+def test_flushing_denormals_zeroes_them_on_this_thread_and_is_undone() -> None:
+    tiny = np.array([1e-39], dtype=np.float32)  # a float32 denormal, made before the switch
+    assert (tiny * np.float32(1.0))[0] != 0
+    applied, restore = machine.flush_denormals(True)
+    try:
+        assert applied and (tiny * np.float32(1.0))[0] == 0
+    finally:
+        restore()
+    assert (tiny * np.float32(1.0))[0] != 0
+
+
 @pytest.mark.parametrize("bad", [(784,), (784, 0, 10)])
 def test_flops_reject_bad_layer_dims(bad: tuple) -> None:
     with pytest.raises(ValueError, match="layer_dims"):
@@ -80,7 +172,8 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], objec
     """``dlparity bench --impl numpy --model mnist --batch 8 --rounds 1`` with a 1-step
     budget, synthetic data and a small GEMM."""
     out = tmp_path_factory.mktemp("bench")
-    argv = ["--impl", "numpy", "--model", "mnist", "--batch", "8", "--device", "cpu",
+    argv = ["--impl", "numpy", "--impl", "numpy.fast", "--model", "mnist", "--batch", "8",
+            "--device", "cpu",
             "--rounds", "2", "--min-time", "0", "--warmup", "0", "--peak-size", "64",
             "--data", "synthetic", "--json", str(out / "b.json"), "--png", str(out / "b.png"),
             "--markdown", str(out / "b.md"), "--quiet"]
@@ -95,13 +188,22 @@ def test_tiny_run_writes_the_issue_schema(tiny_run, capsys: pytest.CaptureFixtur
     assert {"machine", "gemm_peak_gflops", "results"} <= set(data)
     for key in ("versions", "cpu", "threads", "device"):
         assert key in data["machine"], key
-    assert data["machine"]["threads"] == 1 and "numpy" in data["machine"]["versions"]
+    m = data["machine"]
+    assert m["threads"] == 1 and "numpy" in m["versions"]
+    assert m["threads_applied"]["numpy"] is True
+    assert m["cpu_isa"] in ("AVX-512 + AMX", "AVX-512", "AVX2", "AVX", "unknown")
+    assert len(m["loadavg"]) == 3 and len(m["loadavg_start"]) == 3
+    assert m["flush_denormal"] is True and data["settings"]["flush_denormal"] is True
+    assert set(data["limits"]) == {"mnist b8 train cpu", "mnist b8 infer cpu"}
+    assert data["limits"]["mnist b8 train cpu"]["flops"] == flops.gemm_flops(
+        (784, 256, 100, 10), 8)
     assert isinstance(data["gemm_peak_gflops"], float) and data["gemm_peak_gflops"] > 0
     rows = data["results"]
-    assert {(r["batch"], r["phase"]) for r in rows} == {(8, "train"), (8, "infer")}
+    assert {(r["impl"], r["phase"]) for r in rows} == {
+        (i, p) for i in ("numpy", "numpy.fast") for p in ("train", "infer")}
     for r in rows:
         assert list(r)[:9] == list(report.RESULT_FIELDS)
-        assert (r["impl"], r["model"], r["device"]) == ("numpy", "mnist", "cpu")
+        assert (r["model"], r["batch"], r["device"]) == ("mnist", 8, "cpu")
         assert r["data"] == "synthetic-mnist"
         assert 0.0 <= r["peak_fraction"] <= 1.0
         assert r["ms_min"] <= r["ms_per_step"] <= r["ms_max"]
@@ -111,6 +213,9 @@ def test_tiny_run_writes_the_issue_schema(tiny_run, capsys: pytest.CaptureFixtur
         np.testing.assert_allclose(r["samples_per_s"], 8e3 / r["ms_per_step"], rtol=1e-9)
         assert r["peak_fraction"] == pytest.approx(
             min(1.0, r["gflops"] / data["gemm_peak_gflops"]), rel=1e-12)
+        limit = data["limits"][f"mnist b8 {r['phase']} cpu"]["gflops"]["best"]
+        assert r["limit_gflops"] == limit
+        assert r["limit_fraction"] == pytest.approx(min(1.0, r["gflops"] / limit), rel=1e-12)
     report.check_report(data)
     assert "| mnist | 8 | train | cpu | numpy |" in printed
     assert (out / "b.md").read_text() in printed + "\n"
@@ -158,7 +263,8 @@ def test_help_names_every_impl_and_what_quick_covers(capsys: pytest.CaptureFixtu
         cli.main(["--help"])
     out = capsys.readouterr().out
     for words in (*runner.IMPLS, "--quick", "--threads", "--json", "GEMM peak", "first call",
-                  "CPU only", "torch.compile"):
+                  "CPU only", "torch.compile", "--profile", "--profile-png", "--attempts",
+                  "--no-limit", "per-shape limit", "AVX-512", "threads_applied"):
         assert words in out, words
 
 
@@ -201,12 +307,32 @@ def test_targets_and_table_show_numpy_vs_torch_peak_and_tf_eager_overhead() -> N
     body = [line for line in table.splitlines() if line.startswith("| mnist | 100 |")]
     assert [line.split("|")[5].strip() for line in body] == ["numpy", "torch", "tf.eager",
                                                              "tf.function"]
-    assert body[2].split("|")[12].strip() == f"{25.0 / 3.0:.2f}"
+    assert body[2].split("|")[13].strip() == f"{25.0 / 3.0:.2f}"
+
+
+def test_targets_limit_fraction_and_numpy_against_the_fastest_framework() -> None:
+    fast = result("numpy.fast", 9.0, batch=1024, gflops=110.0)
+    fast["limit_fraction"] = 0.65
+    rep = hand_report(result("numpy", 14.0, batch=1024), fast,
+                      result("torch", 10.0, batch=1024), result("tf.function", 9.5, batch=1024),
+                      result("numpy", 2.0, phase="infer"), result("torch", 2.5, phase="infer"))
+    t = report.targets(rep)
+    assert t["best_cpu_limit_fraction_mnist1024_train"] == ("numpy.fast", 0.65)
+    by_case = {(o["batch"], o["phase"]): o for o in t["numpy_vs_fastest_framework"]}
+    big = by_case[(1024, "train")]
+    assert big["fastest"] == "tf.function"  # numpy.fast is not a framework
+    assert big["numpy"] == pytest.approx(14.0 / 9.5) and big["numpy.fast"] == pytest.approx(
+        9.0 / 9.5)
+    assert by_case[(100, "infer")]["numpy"] == pytest.approx(0.8)
+    table = report.markdown_table(rep)
+    assert "numpy.fast at 65.0% of the per-shape GEMM limit (meets the 60% target)" in table
+    assert "numpy 1.47x (misses); numpy.fast 0.95x (meets) the 1.3x target" in table
 
 
 @pytest.mark.parametrize("field, value, words", [
     ("peak_fraction", 1.5, "peak_fraction must be in [0, 1]"),
     ("peak_fraction", float("nan"), "peak_fraction must be in [0, 1]"),
+    ("limit_fraction", 1.2, "limit_fraction must be in [0, 1]"),
     ("impl", "jax", "is not one of"),
     ("ms_per_step", 0.0, "ms_per_step must be a positive finite float"),
     ("gflops", float("nan"), "gflops must be a positive finite float"),
@@ -238,6 +364,7 @@ def test_write_png_draws_one_panel_per_case_and_phase(tmp_path) -> None:
 @pytest.mark.parametrize("impl, device, words", [
     ("torch.cudagraph", "cpu", "CUDA graphs need a CUDA device"),
     ("numpy", "cuda", "CPU only"),
+    ("numpy.fast", "cuda", "CPU only"),
 ])
 def test_skip_reasons_are_given(impl: str, device: str, words: str) -> None:
     reason = runner.skip_reason(impl, device)
