@@ -64,9 +64,10 @@ def test_hyper_parameters_in_the_targets_meaning(tmp_path) -> None:
 
 
 def test_keras_dense_with_activation_and_activation_layers() -> None:
-    k = keras_mlp([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(5),
-                   keras.layers.Activation("leaky_relu"), keras.layers.Dense(3),
-                   keras.layers.Softmax()])
+    f64 = {"dtype": "float64"}  # explicit: Keras's floatx is float32 unless set
+    k = keras_mlp([keras.layers.Dense(8, activation="relu", **f64), keras.layers.Dense(5, **f64),
+                   keras.layers.Activation("leaky_relu", **f64), keras.layers.Dense(3, **f64),
+                   keras.layers.Softmax(**f64)])
     kinds = [la.kind for la in port.read(k).spec.layers]
     assert kinds == ["dense", "relu", "dense", "leaky_relu", "dense", "softmax"]
     assert port.read(k).spec.layers[3].config["alpha"] == 0.2  # keras.activations' default
