@@ -41,7 +41,7 @@ import time
 
 import numpy as np
 
-from dlparity.contract.training import BaseTrainer
+from dlparity.bases.training import BaseTrainer
 
 __all__ = ["FastTrainer"]
 

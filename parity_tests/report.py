@@ -234,10 +234,11 @@ _ORACLE_MODULES = ("registry.py", "tolerances.py", "compare.py", "oracle.py", "i
 
 def fingerprint_files() -> list[tuple[str, Path]]:
     """Every source file whose change can change a verdict, as (stable label, path): the
-    reference, the argument contract (validation and defaults), validate.py, the
+    reference, the argument contract (validation), the base classes, validate.py, the
     catalogue, the shared formulas, and the oracle's own modules (registry, protocols,
     tolerances, comparison, engine, attribution, isolation, report, options)."""
     import dlparity
+    import dlparity.bases as bases
     import dlparity.contract as contract
 
     here = Path(__file__).resolve().parent
@@ -246,6 +247,8 @@ def fingerprint_files() -> list[tuple[str, Path]]:
              for p in sorted(Path(ref.__file__).resolve().parent.glob("*.py"))]
     files += [(f"contract/{p.name}", p)
               for p in sorted(Path(contract.__file__).resolve().parent.glob("*.py"))]
+    files += [(f"bases/{p.name}", p)
+              for p in sorted(Path(bases.__file__).resolve().parent.glob("*.py"))]
     files += [(f"dlparity/{n}", package / n)
               for n in ("validate.py", "catalogue.py", "formulas.py")]
     files += [(f"parity_tests/{n}", here / n) for n in _ORACLE_MODULES]

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlparity.bases.models import FullyConnectedNetBase, RegressionNetBase
 from dlparity.catalogue import names_in
-from dlparity.contract.models import FullyConnectedNetBase, RegressionNetBase
 
 from .layers import (
     affine_backward,
@@ -74,7 +74,7 @@ class FullyConnectedNet(FullyConnectedNetBase):
       mask per call.
 
     The constructor (these checks, parameters, ``config``, ``dropout_param``,
-    ``bn_params``) is ``dlparity.contract.models.FullyConnectedNetBase``, shared by every
+    ``bn_params``) is ``dlparity.bases.models.FullyConnectedNetBase``, shared by every
     implementation: one seed gives these same initial weights in torch_impl and tf_impl.
     """
 
@@ -182,7 +182,7 @@ class RegressionNet(RegressionNetBase):
       COPIED (the caller's arrays, e.g. a preset's starting weights, are never changed).
     - dtype: floating dtype of the copies; None keeps W1's dtype (all must share it).
 
-    The constructor and its checks are ``dlparity.contract.models.RegressionNetBase``,
+    The constructor and its checks are ``dlparity.bases.models.RegressionNetBase``,
     shared by every implementation.
     """
 

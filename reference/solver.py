@@ -2,15 +2,15 @@
 
 The loop itself (mini-batches, per-epoch learning-rate decay, accuracy/MSE checks,
 best-validation parameters) is framework-neutral bookkeeping shared by every
-implementation: ``dlparity.contract.solver.SolverBase``, whose docstring lists the
+implementation: ``dlparity.bases.solver.SolverBase``, whose docstring lists the
 arguments and attributes. This ``Solver`` steps the parameters with the reference's own
 update rules: ``update_rule="adam"`` is ``dlparity.reference.optim.adam``.
 """
 
 from __future__ import annotations
 
+from dlparity.bases.solver import SolverBase
 from dlparity.catalogue import names_in
-from dlparity.contract.solver import SolverBase
 
 from . import optim
 

@@ -2,7 +2,7 @@
 
 The interface (``step``, ``predict``, ``export_params``, ``from_preset``), its argument
 and batch checks and the seeded starting parameters are
-``dlparity.contract.training.BaseTrainer``'s, shared with ``dlparity.torch_impl.training``
+``dlparity.bases.training.BaseTrainer``'s, shared with ``dlparity.torch_impl.training``
 and ``dlparity.tf_impl.training``; that module's docstring describes the models and the
 update rules. The step here is the CS231n one, the NumPy step the benchmarks time:
 ``FullyConnectedNet.loss`` / ``RegressionNet.loss`` (the hand-written backward passes),
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlparity.contract.training import BaseTrainer  # the interface and its checks
+from dlparity.bases.training import BaseTrainer  # the interface and its checks
 
 from . import optim
 from .models import FullyConnectedNet, RegressionNet
@@ -29,7 +29,7 @@ class Trainer(BaseTrainer):
 
     Attributes: ``model`` (the reference model; ``model.params`` are the current
     parameters), ``configs`` (the rule's config of each parameter, with its state).
-    See ``dlparity.contract.training.BaseTrainer`` for the arguments; ``device`` is 'cpu'
+    See ``dlparity.bases.training.BaseTrainer`` for the arguments; ``device`` is 'cpu'
     and ``compile`` None.
     """
 

@@ -106,6 +106,7 @@ def test_the_fingerprint_covers_every_file_that_can_change_a_verdict() -> None:
     labels = {label for label, _ in oracle.fingerprint_files()}
     contract_dir = Path(dlparity.contract.__file__).resolve().parent
     assert {f"contract/{p.name}" for p in contract_dir.glob("*.py")} <= labels
+    assert {"bases/models.py", "bases/solver.py", "bases/training.py"} <= labels
     reference_dir = Path(oracle.ref.__file__).resolve().parent
     assert {f"reference/{p.name}" for p in reference_dir.glob("*.py")} <= labels
     assert {"dlparity/validate.py", "dlparity/catalogue.py", "dlparity/formulas.py",

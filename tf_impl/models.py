@@ -13,9 +13,9 @@ Solver, this package's Solver, a Keras training step: ``tf_impl.training.Trainer
 (b) ``FullyConnectedNet``: the SPEC API (constructor arguments, ``params`` dict of NumPy
     arrays, ``loss(X, y=None)``), computed with the Keras model and GradientTape; its
     constructor (checks, seeded initial weights, state dicts) is the one every
-    implementation shares, ``dlparity.contract.models.FullyConnectedNetBase``.
+    implementation shares, ``dlparity.bases.models.FullyConnectedNetBase``.
 (c) ``RegressionNet``: the dating regression net, the SPEC API likewise
-    (``dlparity.contract.models.RegressionNetBase``).
+    (``dlparity.bases.models.RegressionNetBase``).
 
 Keras settings that make the model compute the SPEC formulas: BatchNormalization with
 momentum 0.9 and epsilon 1e-5 (Keras's defaults are 0.99 and 1e-3; its moving variance is
@@ -35,9 +35,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dlparity.bases.models import FullyConnectedNetBase, RegressionNetBase
 from dlparity.catalogue import names_in
 from dlparity.contract import layers as contract_layers
-from dlparity.contract.models import FullyConnectedNetBase, RegressionNetBase
 
 from . import _convert
 from .layers import _dropout
@@ -242,7 +242,7 @@ class FullyConnectedNet(_KerasBacked, FullyConnectedNetBase):
 
     Constructor arguments (hidden_dims, input_dim, num_classes, reg, weight_scale, dtype,
     dropout, normalization, seed), their checks, ``params``, ``config``, ``dropout_param``,
-    ``bn_params`` and the initial weights are ``dlparity.contract.models.FullyConnectedNetBase``'s:
+    ``bn_params`` and the initial weights are ``dlparity.bases.models.FullyConnectedNetBase``'s:
     weight_scale * N(0, 1) from ``numpy.random.default_rng(seed)``, so one seed gives the
     reference's (and torch_impl's) starting weights. As in the reference, with dropout > 0
     and a seed, every train-mode call uses the SPEC keep-mask
@@ -309,7 +309,7 @@ class RegressionNet(_KerasBacked, RegressionNetBase):
     """The dating regression net, the SPEC API, computed by a Keras model:
     {affine - relu} x (L - 1) - affine, mean square error summed over K, averaged over N.
 
-    Inputs (checked by ``dlparity.contract.models.RegressionNetBase``):
+    Inputs (checked by ``dlparity.bases.models.RegressionNetBase``):
     - params: dict with the keys W1, b1, ..., WL, bL (Wi (d_{i-1}, d_i), bi (d_i,)); the
       arrays are COPIED.
     - dtype: floating dtype of the copies; None keeps W1's dtype (all must share it).

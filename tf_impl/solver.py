@@ -1,7 +1,7 @@
 """The training loop for tf_impl models (SPEC.md §2 "Models").
 
 The loop (mini-batches, per-epoch decay, histories, best-validation parameters; it knows
-nothing of the model but ``params`` and ``loss``) is ``dlparity.contract.solver.SolverBase``,
+nothing of the model but ``params`` and ``loss``) is ``dlparity.bases.solver.SolverBase``,
 shared by every implementation; this ``Solver`` looks update rule names up in
 ``dlparity.tf_impl.optim``. Every update is then computed with TensorFlow; the bookkeeping
 (batch order, accuracy) is the shared NumPy code.
@@ -9,8 +9,8 @@ shared by every implementation; this ``Solver`` looks update rule names up in
 
 from __future__ import annotations
 
+from dlparity.bases.solver import SolverBase
 from dlparity.catalogue import names_in
-from dlparity.contract.solver import SolverBase
 
 from . import optim
 

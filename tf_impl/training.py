@@ -1,5 +1,5 @@
 """Training the SPEC models the TensorFlow way: ``Trainer`` (the interface of
-``dlparity.contract.training``, see there).
+``dlparity.bases.training``, see there).
 
 The model is this package's Keras model (``build_fc_model`` / ``build_regression_model``,
 parameters loaded with ``load_params``); one training step is forward, ``GradientTape``,
@@ -33,8 +33,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dlparity.bases.training import BaseTrainer  # the interface and its checks
 from dlparity.catalogue import BY_NAME
-from dlparity.contract.training import BaseTrainer  # the interface and its checks
 
 from . import _convert, optim
 from .models import (
@@ -98,7 +98,7 @@ class _SGD:
 class Trainer(BaseTrainer):
     """Trains one FC model of SPEC.md §2 "Models" with Keras and a GradientTape step.
 
-    See ``dlparity.contract.training.BaseTrainer`` for the arguments. ``device`` is 'cpu'
+    See ``dlparity.bases.training.BaseTrainer`` for the arguments. ``device`` is 'cpu'
     or 'cuda'; ``compile`` is None (= 'tf.function'), 'tf.function', 'eager' or 'xla'.
 
     Attributes: ``model`` (the keras.Sequential), ``variables`` (its parameters by the

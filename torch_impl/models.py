@@ -12,7 +12,7 @@ Two layers of the same models (SPEC.md §2 "Models"):
   ``FullyConnectedNet`` below + Solver, and the module with ``torch.optim`` in a Trainer.
 - ``FullyConnectedNet`` and ``RegressionNet``: the SPEC API (constructor arguments,
   ``params`` dict of NumPy arrays, ``loss(X, y=None)``), computed by those modules with
-  autograd. Their constructors are the shared ``dlparity.contract.models`` base classes
+  autograd. Their constructors are the shared ``dlparity.bases.models`` base classes
   -- argument checks, the seeded initial parameters (``default_rng(seed)``, so one seed
   gives the same weights as the reference and tf_impl), the state dicts
   ``dropout_param``/``bn_params`` -- and they implement ``loss``.
@@ -34,9 +34,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dlparity.bases.models import FullyConnectedNetBase, RegressionNetBase
 from dlparity.catalogue import names_in
 from dlparity.contract.layers import BN_EPS, BN_MOMENTUM
-from dlparity.contract.models import FullyConnectedNetBase, RegressionNetBase
 
 from ._convert import on_device, to_numpy, to_scalar, to_tensor, torch_dtype
 
@@ -237,7 +237,7 @@ class FullyConnectedNet(FullyConnectedNetBase):
     """SPEC's FullyConnectedNet, computed by ``FCNetModule`` with autograd.
 
     Constructor arguments, ``params``, ``config``, ``dropout_param``, ``bn_params`` and the
-    seeded initial weights are ``dlparity.contract.models.FullyConnectedNetBase``'s (the
+    seeded initial weights are ``dlparity.bases.models.FullyConnectedNetBase``'s (the
     same in every implementation: one seed, the reference's weights); ``bn_params`` carry
     ``running_var_unbiased=True`` (BatchNorm1d's convention). With ``dropout > 0`` and a
     seed, every train-mode call drops the reference's units
@@ -290,7 +290,7 @@ class RegressionNet(RegressionNetBase):
     autograd: {affine - relu} x (L - 1) - affine and the mean square error
     (1/N) sum (out - y)**2 (``RegressionModule.data_loss``).
 
-    Inputs (checked by ``dlparity.contract.models.RegressionNetBase``):
+    Inputs (checked by ``dlparity.bases.models.RegressionNetBase``):
     - params: dict W1, b1, ..., WL, bL (copied), as the reference.
     - dtype: floating dtype of the copies; None keeps W1's dtype.
     """

@@ -1,15 +1,15 @@
 """The training loop for torch_impl models (SPEC.md §2 "Models").
 
 The loop (mini-batches, learning-rate decay, accuracy/MSE checks, best-validation
-parameters -- plumbing, no layer math) is ``dlparity.contract.solver.SolverBase``, shared
+parameters -- plumbing, no layer math) is ``dlparity.bases.solver.SolverBase``, shared
 by every implementation; this ``Solver`` looks update rule names up in
 ``dlparity.torch_impl.optim``, so every update is computed with torch.
 """
 
 from __future__ import annotations
 
+from dlparity.bases.solver import SolverBase
 from dlparity.catalogue import names_in
-from dlparity.contract.solver import SolverBase
 
 from . import optim
 

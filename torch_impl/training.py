@@ -1,5 +1,5 @@
 """Training the SPEC models the PyTorch way: ``Trainer`` (the interface of
-``dlparity.contract.training``, see there).
+``dlparity.bases.training``, see there).
 
 The model is this package's ``FCNetModule`` / ``RegressionModule``; the update is the
 STOCK ``torch.optim`` configured to the SPEC formula, in the usual loop
@@ -32,8 +32,8 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
+from dlparity.bases.training import BaseTrainer  # the interface and its checks
 from dlparity.catalogue import BY_NAME
-from dlparity.contract.training import BaseTrainer  # the interface and its checks
 
 from . import _convert
 from .models import FCNetModule, RegressionModule
@@ -79,7 +79,7 @@ def _start_with_float64_steps(adam: torch.optim.Optimizer,
 class Trainer(BaseTrainer):
     """Trains one FC model of SPEC.md §2 "Models" with an ``nn.Module`` and ``torch.optim``.
 
-    See ``dlparity.contract.training.BaseTrainer`` for the arguments. ``device`` is any
+    See ``dlparity.bases.training.BaseTrainer`` for the arguments. ``device`` is any
     torch device name ('cpu', 'cuda', 'cuda:1'); ``compile`` is None (= 'eager') or
     'torch.compile'.
     Dropout masks come from torch's global generator (fresh every step; ``seed`` seeds the

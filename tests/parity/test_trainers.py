@@ -26,7 +26,7 @@ import pytest
 from support.training import train
 
 import dlparity.reference as ref
-from dlparity.contract.models import parameter_shapes
+from dlparity.bases.models import parameter_shapes
 from dlparity.parity_tests.compare import compare_outputs
 from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, load, on_device, require
 from dlparity.parity_tests.tolerances import DEFAULT, tolerance

@@ -3,14 +3,11 @@
 ``dlparity.contract.<module>.<name>`` validates the arguments of the public function
 ``<name>`` of implementation module ``<module>`` (``layers``, ``losses``, ``info``,
 ``optim``, ``schedules``, ``init``, ``preprocess``, ``gradcheck``) and returns them
-normalised (filled defaults, floats for hyper-parameters). ``contract.models`` holds the
-base classes of ``FullyConnectedNet`` and ``RegressionNet`` (argument checks, structure,
-state dicts) and
-``contract.solver`` the framework-neutral ``Solver`` loop, ``contract.training`` the
-base of the three idiomatic ``Trainer``s, each package's ``Solver`` naming
-the module its update rules come from. The reference, torch_impl and tf_impl all call it
-first, so bad input raises the same error, worded the same way, in every implementation,
-and defaults are written down once. Arithmetic the implementations share on purpose (the
-fans of a weight shape, the finite-difference walk, the seeded starting weights and
-dropout masks) is not here but in ``dlparity.formulas``.
+normalised (filled defaults, floats for hyper-parameters). The reference, torch_impl and
+tf_impl all call it first, so bad input raises the same error, worded the same way, in
+every implementation, and defaults are written down once (the update rules' defaults in
+their catalogue records). This package validates and nothing else: the base classes of the
+models, the Solver loop and the Trainers' base are ``dlparity.bases``; arithmetic the
+implementations share on purpose (the fans of a weight shape, the finite-difference walk,
+the seeded starting weights and dropout masks) is ``dlparity.formulas``.
 """

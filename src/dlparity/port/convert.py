@@ -72,7 +72,7 @@ def _optimizer_from_reference(optimizer: Any) -> OptimizerSpec | None:
 def read(model: Any, *, optimizer: Any = None, loss: Any = None,
          input_shape: tuple[int, ...] | None = None, label: str = "") -> Side:
     """The Side (spec, training setup, framework) of a live model and optimizer/loss."""
-    from dlparity.contract.models import FullyConnectedNetBase
+    from dlparity.bases.models import FullyConnectedNetBase
 
     if isinstance(model, Side):
         return model

@@ -46,7 +46,7 @@ PROB_EPS = 1e-7  # Keras's backend.epsilon(): the clip of probabilities (from_lo
 def spec_from_fcnet(model: Any) -> ModelSpec:
     """The ModelSpec of a FullyConnectedNet of any implementation (params, bn_params, reg,
     dropout, normalization are read; the arrays are copied)."""
-    from dlparity.contract.models import FullyConnectedNetBase
+    from dlparity.bases.models import FullyConnectedNetBase
 
     if not isinstance(model, FullyConnectedNetBase):
         raise TypeError(

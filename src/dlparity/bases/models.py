@@ -10,7 +10,7 @@ subclass the two base classes here, so in every implementation
   the same;
 - ONE seed gives the SAME initial parameters (drawn with ``numpy.random.default_rng`` by
   ``dlparity.formulas.seeded_params``, the one place that rule is written; the Trainers of
-  ``dlparity.contract.training`` start from it too), so a user comparing frameworks starts
+  ``dlparity.bases.training`` start from it too), so a user comparing frameworks starts
   them all from one point;
 - ``loss(X, y)`` checks its inputs the same way (``_loss_inputs``, ``_targets``).
 

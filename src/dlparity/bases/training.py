@@ -46,9 +46,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from dlparity import validate as v
-from dlparity.catalogue import TRAINER_RULES
-from dlparity.contract import optim as contract_optim
-from dlparity.contract.models import (
+from dlparity.bases.models import (
     NORMALIZATIONS,
     WEIGHT_SCALE,
     check_dims,
@@ -57,6 +55,8 @@ from dlparity.contract.models import (
     parameter_shapes,
     regression_targets,
 )
+from dlparity.catalogue import TRAINER_RULES
+from dlparity.contract import optim as contract_optim
 from dlparity.formulas import seeded_params
 
 __all__ = ["BaseTrainer", "TASKS", "UPDATE_RULES"]
