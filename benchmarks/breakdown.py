@@ -12,8 +12,8 @@ part            how it is measured
 gemm            the step's own matrix products (``flops.gemm_shapes``: exact shapes and
                 layouts) timed ALONE in the variant's library, median: NumPy
                 ``np.matmul``, torch ``torch.mm``, TF one function of all the products
-                (eager / tf.function / XLA as the variant). The NumPy reference computes
-                the unneeded dX of the input batch too: its list has that product.
+                (eager / tf.function / XLA as the variant). Every variant computes the
+                same products: none computes the unneeded dX of the input batch.
 elementwise     in the step: torch.profiler (``profile_torch.py``), tf.profiler
                 (``profile_tf.py``), numpy.fast's own section clocks. NumPy reference:
                 the same calls (bias adds, ReLU, softmax loss, gradient sums, L2) timed
@@ -156,7 +156,7 @@ def _numpy_probes(variant: Variant) -> tuple[list[Probe], dict[str, Any]]:
     trainer, case = variant.trainer, variant.case
     X, y = variant.batches[0]
     reference = variant.impl == "numpy"
-    shapes = flops.gemm_shapes(case.layer_dims, case.batch, "train", input_grad=reference)
+    shapes = flops.gemm_shapes(case.layer_dims, case.batch, "train")
     probes = [_probe("gemm", _set_of(product_calls(shapes, "numpy", dtype=X.dtype))),
               _probe("conversion", lambda: (
                   trainer._check_inputs("Trainer.step", X),

