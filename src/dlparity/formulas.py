@@ -78,7 +78,7 @@ def seeded_params(
     """The seeded starting parameters: ONE rule for every implementation and Trainer.
 
     ``rng = numpy.random.default_rng(seed)``; for every name of ``shapes`` in order (W1, b1,
-    [gamma1, beta1,] W2, ...: ``dlparity.contract.models.parameter_shapes``), a weight
+    [gamma1, beta1,] W2, ...: ``dlparity.bases.models.parameter_shapes``), a weight
     ``W*`` is ``weight_scale * rng.standard_normal(shape)`` drawn in float64 and then cast
     to dtype; ``gamma*`` are ones, ``b*`` and ``beta*`` zeros. ``seed=None`` draws fresh
     weights.
