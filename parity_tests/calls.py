@@ -110,6 +110,9 @@ class Session:
         self.progress: Callable[[str, str], None] | None = None
         self.skip: set[str] = set()  # functions not to call (they crashed the process)
         self.strict_state = False  # watch optimizer state arrays for writes too
+        # None: a write into an input stops the case; a list: it is collected there, and
+        # the call's result is still compared (the engine's cases)
+        self.pending: list[Failure] | None = None
 
     @contextlib.contextmanager
     def alarms(self) -> Iterator[None]:
@@ -164,8 +167,13 @@ class Calls:
         result = self._guarded(owner, fn, args)
         changed = written(snap)
         if changed:
-            raise Failure(owner, "mutation", f"{owner} wrote into its input {changed[0]} "
-                           f"(SPEC.md §1: no function mutates an input array)")
+            failure = Failure(owner, "mutation", f"{owner} wrote into its input {changed[0]} "
+                              f"(SPEC.md §1: no function mutates an input array)")
+            if self.session.pending is None:
+                raise failure
+            # the engine records it and still compares the result: a write must not hide
+            # a second bug of the same call (an inf, a wrong value)
+            self.session.pending.append(failure)
         return result
 
     def _guarded(self, owner: str, fn: Callable[..., Any], args: Sequence[Any]) -> Any:

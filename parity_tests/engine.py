@@ -132,8 +132,10 @@ class Checker:
         status = ERROR if failure.kind in ERROR_KINDS else FAIL
         self.cases.setdefault(failure.owner, {})[case.name] = status
         found = self.findings.setdefault(failure.owner, [])
-        if any(f.case == case.name for f in found):
-            return  # the first failed check of a case is the informative one
+        earlier = [f.check for f in found if f.case == case.name]
+        if earlier and (earlier != ["mutation"] or failure.kind == "mutation"):
+            return  # the first failed check of a case is the informative one (after a write
+            #         into an input, the first check of the call's result too)
         found.append(Finding(failure.owner, failure.kind, case.name, failure.message,
                              failure.rel_error, status, raised_in=failure.raised_in))
 
@@ -161,8 +163,10 @@ class Checker:
         stream = observe(calls, record, case, args, lambda out: dout.astype(self.dtype),
                          self.seed)
         index = 0
+        self.session.pending = []
         try:
             for owner, outs in stream:
+                self._flush(case)  # a write into an input, then the values of the same call
                 if index >= len(want):
                     raise Failure(owner, "oracle", "more observations than the reference")
                 w_owner, w_outs = want[index]
@@ -172,10 +176,21 @@ class Checker:
                     raise Failure(owner, "oracle", f"observed {owner}, expected {w_owner}")
                 self._compare_outputs(owner, case, outs, w_outs, expected_dtypes, tol, record)
         except Failure as failure:
+            self._flush(case)
             self._find(failure, case)
         except Exception as exc:  # noqa: BLE001 -- never crash on a strange target
+            self._flush(case)
             self._find(Failure(record.name, "oracle", f"could not be checked: "
                                f"{type(exc).__name__}: {short(str(exc))}"), case)
+        finally:
+            self._flush(case)
+            self.session.pending = None
+
+    def _flush(self, case: Case) -> None:
+        """Record the writes into inputs that the calls so far collected."""
+        pending = self.session.pending or []
+        while pending:
+            self._find(pending.pop(0), case)
 
     def _compare_outputs(self, owner: str, case: Case, got: Any, want: dict[str, Any],
                          dtypes: dict[str, np.dtype | None], tol: Tol,

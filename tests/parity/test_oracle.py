@@ -326,6 +326,28 @@ def test_mutation_of_inputs_is_a_failure_and_warnings_are_notes(tmp_path) -> Non
     assert any("overflow" in n for n in lines["sigmoid_forward"].notes)
 
 
+def test_a_write_into_an_input_does_not_hide_a_second_bug_of_the_same_call(tmp_path) -> None:
+    """A student's softmax_loss shifting x in place AND taking the log of the probabilities:
+    both the write and the inf at logits hundreds apart are reported, in the same case."""
+    path = _write(tmp_path, "two_bugs.py", """\
+        import numpy as np
+
+        def softmax_loss(x, y):
+            x -= x.max(axis=1, keepdims=True)  # writes the caller's logits
+            p = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+            with np.errstate(divide="ignore"):
+                loss = -np.log(p[np.arange(len(y)), y]).mean()
+            p[np.arange(len(y)), y] -= 1
+            return loss.astype(x.dtype), p / len(y)
+        """)
+    report = oracle.check(str(path), dtype="float64", probes=False)
+    line = next(r for r in report.results if r.name == "softmax_loss")
+    checks = {(f.case, f.check) for f in line.findings}
+    assert ("logits_hundreds_apart", "mutation") in checks
+    assert ("logits_hundreds_apart", "non-finite: loss") in checks
+    assert line.first.check == "mutation" and line.status == oracle.FAIL
+
+
 @pytest.mark.parametrize(("source", "reason"), [
     ("def relu_forward(x:\n", "SyntaxError"),
     ("import not_a_module_anywhere\n", "ModuleNotFoundError"),
