@@ -415,11 +415,10 @@ def run_record_job(target: Any, record_index: int, options: dict[str, Any],
                 checker.run_case(record, case)
         if options["probes"]:
             checker.probe_bad_inputs(record)
-    return {"findings": checker.findings, "cases": checker.cases, "worst": checker.worst,
-            "tols": checker.tols, "notes": session.notes, "bad_input": session.bad_input,
-            "observed": session.observed, "output_failed": checker.output_failed,
-            "near_miss": checker.near_miss,
-            "observable": observable, "timeouts": timeouts_available()}
+    return Collected(checker.findings, checker.cases, checker.worst, checker.tols,
+                     session.notes, session.bad_input, session.observed,
+                     checker.output_failed, checker.near_miss, observable,
+                     timeouts_available()).as_part()
 
 
 @dataclass
@@ -458,10 +457,8 @@ class Collected:
         self.timeouts = self.timeouts and part["timeouts"]
 
     def as_part(self) -> dict[str, Any]:
-        """Nothing found: the shape of :func:`run_record_job`'s result."""
-        return {"findings": {}, "cases": {}, "worst": {}, "tols": {}, "notes": {},
-                "bad_input": {}, "observed": {}, "output_failed": {}, "near_miss": {},
-                "observable": 0, "timeouts": True}
+        """As plain data, what :func:`run_record_job` returns (and :meth:`add` takes)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def crashed(self, record: OpRecord, crash: Any) -> str:
         """The record's run died (isolation.Crash): an error for the function running."""

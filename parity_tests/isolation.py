@@ -83,7 +83,7 @@ class InProcess:
         self.job = job
         self.info = describe(target)
 
-    def run(self, record_index: int, options: dict[str, Any]) -> dict:
+    def run(self, record_index: int, options: dict[str, Any], functions: int = 2) -> dict:
         return self.job(self.target, record_index, options, None)
 
     def close(self) -> None:

@@ -183,11 +183,8 @@ def _run_dtype(runner: Any, dtype: str, seed: int, steps: int, timeout: float,
             skip: list[str] = []
             while True:  # a crash: again without the function that crashed, for the others
                 try:
-                    if runner.isolated:
-                        got.add(runner.run(index, dict(options, record=record.name, skip=skip),
-                                           functions=len(record.functions)))
-                    else:
-                        got.add(runner.run(index, options))
+                    got.add(runner.run(index, dict(options, record=record.name, skip=skip),
+                                       functions=len(record.functions)))
                     break
                 except Crash as crash:
                     skip.append(got.crashed(record, crash))

@@ -42,11 +42,6 @@ __all__ = ["Obs", "call_text", "observe", "optimizer_inputs", "reference_stream"
 Obs = tuple[str, dict[str, Any]]
 
 
-def state_labels(keys: Sequence[str] = ("running_mean", "running_var"),
-                 suffix: str = "") -> list[str]:
-    return [f"bn_param[{k!r}]{suffix}" for k in keys]
-
-
 def _layer(calls: Calls, record: OpRecord, args: Sequence[Any],
            dout_for: Callable[[Any], np.ndarray]) -> Iterator[Obs]:
     fwd, bwd = record.name, record.backward
@@ -69,8 +64,8 @@ def _layer(calls: Calls, record: OpRecord, args: Sequence[Any],
 
 def _bn_state(owner: str, bn_param: Any, suffix: str = "") -> dict[str, Any]:
     state = {}
-    for key, label in zip(("running_mean", "running_var"), state_labels(suffix=suffix),
-                          strict=True):
+    for key in ("running_mean", "running_var"):
+        label = f"bn_param[{key!r}]{suffix}"
         if not isinstance(bn_param, dict) or key not in bn_param:
             raise Failure(owner, label, f"{owner} did not store bn_param[{key!r}] "
                           "(SPEC.md §4 batchnorm)")

@@ -12,21 +12,18 @@ from typing import Any
 
 import dlparity.reference as ref
 from dlparity import __version__
+from dlparity.catalogue import BY_NAME
 
+from .calls import short
 from .tolerances import Tol
 
 __all__ = ["ERROR", "FAIL", "MISSING", "NOTE", "PASS", "STATUSES", "UNTESTED", "VIA",
-           "Finding", "FunctionResult", "Report", "fingerprint", "fingerprint_files"]
+           "Finding", "FunctionResult", "Report", "fingerprint", "fingerprint_files", "short"]
 
 PASS, FAIL, ERROR, MISSING, VIA, UNTESTED = "PASS", "FAIL", "error", "missing", "via", "untested"
 STATUSES = (PASS, FAIL, ERROR, VIA, MISSING, UNTESTED)
 #: A case's status where a case beyond SPEC.md's contract did not match: a note.
 NOTE = "note"
-
-
-def short(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 
@@ -126,8 +123,6 @@ class Report:
 
     @property
     def exit_status(self) -> int:
-        from dlparity.catalogue import BY_NAME
-
         bad = {FAIL, ERROR, VIA} | ({MISSING, UNTESTED} if self.strict else set())
         return 1 if any(r.status in bad and not (r.status == MISSING and
                                                  BY_NAME[r.name].extension)

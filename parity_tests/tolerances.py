@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from dlparity.catalogue import NAMES
+
 
 class Tol(NamedTuple):
     rtol: float
@@ -82,8 +84,6 @@ OTHER_KEYS = frozenset({"training"})
 def tolerance(name: str, dtype: str, case: str | None = None) -> Tol:
     """The tolerance for catalogue function ``name`` at ``dtype`` ('float64'/'float32'),
     on registry case ``case`` where given (a case-scoped row wins over the function's)."""
-    from dlparity.catalogue import NAMES
-
     if dtype not in DEFAULT:
         raise KeyError(f"tolerance: dtype must be one of {sorted(DEFAULT)}; received {dtype!r}")
     if name not in NAMES and name not in OTHER_KEYS:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from dlparity import __version__
-from dlparity.catalogue import BY_NAME, KIND_SPEC, NAMES
+from dlparity.catalogue import BY_NAME, NAMES
 
 from .oracle_cli import add_export_arguments as add_arguments
 from .protocols import arg_names, call_text, reference_stream
@@ -36,14 +36,10 @@ from .registry import RECORDS, Case, OpRecord, make_args
 from .report import fingerprint
 from .tolerances import tolerance
 
-__all__ = ["DTYPES", "SCHEMA", "SPEC_SECTIONS", "add_arguments", "export", "run_cli"]
+__all__ = ["DTYPES", "SCHEMA", "add_arguments", "export", "run_cli"]
 
 SCHEMA = "dlparity-vectors/1"
 DTYPES = ("float64", "float32")
-
-#: Where SPEC.md defines each kind of function (the catalogue's table; an entry's own
-#: ``spec`` wins, e.g. for dlparity's extensions).
-SPEC_SECTIONS = KIND_SPEC
 
 COMPARISON = ("an output matches when ||got - expected||_2 / max(||expected||_2, 1e-30) <= rtol "
               "or max|got - expected| <= atol (compared in float64); NaN never matches; the "

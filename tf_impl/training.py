@@ -59,7 +59,7 @@ class _Functional:
                  dtype: str) -> None:
         self.variables = variables
         self.update = getattr(optim, f"{rule}_update")
-        self.hyper = {k: v for k, v in hyper.items()}
+        self.hyper = dict(hyper)
         if "bias_correction" in BY_NAME[rule].hyper:
             self.hyper["bias_correction"] = True
         self.state = {key: {k: tf.Variable(tf.zeros_like(w)) for k, w in variables.items()}

@@ -30,10 +30,9 @@ from dlparity.catalogue import BY_NAME, OPTIMIZERS, names_in
 
 __all__ = names_in("optim")  # the catalogue's names (dlparity.catalogue)
 
-#: Each rule's hyper-parameters and their defaults, and the state arrays it keeps in its
-#: config: views of the catalogue's records (``dlparity.catalogue``), the ONE place they live.
+#: Each rule's hyper-parameters and their defaults: a view of the catalogue's records
+#: (``dlparity.catalogue``), the ONE place they live (with the rule's state keys).
 DEFAULTS: dict[str, dict[str, float | bool]] = {e.name: dict(e.hyper) for e in OPTIMIZERS}
-STATE: dict[str, tuple[str, ...]] = {e.name: e.state for e in OPTIMIZERS}
 
 _FRACTION = {"low": 0.0, "high": 1.0, "high_open": True}  # [0, 1)
 _RANGES: dict[str, dict[str, Any]] = {
