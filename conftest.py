@@ -1,4 +1,5 @@
-"""Root conftest: one BLAS / framework thread per pytest-xdist worker.
+"""Root conftest of tests/ and parity_tests/: one BLAS / framework thread per pytest-xdist
+worker, and the seeded ``rng`` fixture.
 
 `pytest -n auto` starts one worker per core; if every worker also ran a BLAS or torch / TF
 thread pool as wide as the machine, the threads would oversubscribe the cores (OpenBLAS
@@ -9,6 +10,10 @@ machine). Results do not depend on the thread count beyond rounding the toleranc
 from __future__ import annotations
 
 import os
+import zlib
+
+import numpy as np
+import pytest
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -20,3 +25,10 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         pass
     else:
         threadpool_limits(1)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """A generator seeded from the test's own id: reproducible, independent per test
+    (no global seed, so the suite gives the same results under pytest-xdist)."""
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))

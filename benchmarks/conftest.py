@@ -8,7 +8,6 @@ does.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,11 +28,12 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
 
 @pytest.fixture(scope="session", autouse=True)
 def pinned_threads(request: pytest.FixtureRequest) -> Iterator[dict]:
+    from dlparity import implementations
     from dlparity.benchmarks import runner
     from dlparity.benchmarks.machine import flush_denormals
 
-    frameworks = {name for name, module in (("torch", "torch"), ("tf", "tensorflow"))
-                  if importlib.util.find_spec(module) is not None}
+    frameworks = {name for name in implementations.FRAMEWORKS
+                  if implementations.get(name).installed}
     settings, restore = runner.pin_threads(request.config.getoption("--bench-threads"),
                                            frameworks)
     _, unflush = flush_denormals(True)  # as dlparity bench: see machine.flush_denormals

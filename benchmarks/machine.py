@@ -50,16 +50,10 @@ def installed(module: str) -> bool:
 
 def cuda_available(framework: str) -> bool:
     """Whether ``framework`` ('torch', 'tf') sees a CUDA device, asked through the
-    framework package's own ``_convert`` module (imports the framework)."""
-    if framework == "torch":
-        from dlparity.torch_impl import _convert
+    implementation registry (the framework package's own ``_convert`` probe)."""
+    from dlparity import implementations
 
-        return _convert.cuda_available()
-    if framework == "tf":
-        from dlparity.tf_impl import _convert as tf_convert
-
-        return tf_convert.cuda_available()
-    return False
+    return framework in implementations.FRAMEWORKS and implementations.cuda_available(framework)
 
 
 def loadavg() -> list[float] | None:

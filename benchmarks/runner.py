@@ -41,7 +41,6 @@ own products ("% of limit").
 
 from __future__ import annotations
 
-import importlib
 import math
 import statistics
 import time
@@ -50,6 +49,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from dlparity import implementations
 
 from . import flops
 from .machine import (  # noqa: F401  (re-exported: runner.pin_threads, ...)
@@ -267,9 +268,7 @@ def make_trainer(impl: str, case: Case, device: str = "cpu", dtype: Any = np.flo
         from .fast_numpy import FastTrainer
 
         return FastTrainer.from_preset(case.preset, **kwargs)
-    module = importlib.import_module({"numpy": "dlparity.reference.training",
-                                      "torch": "dlparity.torch_impl.training",
-                                      "tf": "dlparity.tf_impl.training"}[FRAMEWORK[impl]])
+    module = implementations.get(FRAMEWORK[impl]).module("training")
     if _TRAINER_COMPILE.get(impl) is not None:
         kwargs["compile"] = _TRAINER_COMPILE[impl]
     return module.Trainer.from_preset(case.preset, **kwargs)

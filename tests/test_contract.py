@@ -1,6 +1,6 @@
 """The catalogue-wide sweep: completeness, no mutation, dtype, for every public function.
 
-Driven by the parity registry (``dlparity.parity_tests.registry``): one record per
+Driven by the parity registry (``dlparity.oracle.registry``): one record per
 function with its input cases, so a new function gets these checks from its registry row.
 """
 
@@ -13,9 +13,9 @@ import pytest
 
 import dlparity.reference as ref
 from dlparity.catalogue import CATALOGUE
-from dlparity.parity_tests.calls import Calls
-from dlparity.parity_tests.protocols import inputs, observe
-from dlparity.parity_tests.registry import RECORDS, arrays_in, uncovered_names, upstream_gradient
+from dlparity.oracle.calls import Calls
+from dlparity.oracle.protocols import inputs, observe
+from dlparity.oracle.registry import RECORDS, arrays_in, uncovered_names, upstream_gradient
 
 CASES = [pytest.param(rec, case, id=f"{rec.name}-{case.name}")
          for rec in RECORDS for case in rec.cases]
@@ -23,7 +23,7 @@ CASES = [pytest.param(rec, case, id=f"{rec.name}-{case.name}")
 
 def run(record, case, args) -> dict[str, Any]:
     """The reference's outputs on ``args`` (used as given, in their dtype): every
-    observation of the parity protocol (``dlparity.parity_tests.protocols``), or an
+    observation of the parity protocol (``dlparity.oracle.protocols``), or an
     initialiser's draw."""
     if record.protocol == "random":
         return {"out": getattr(ref, record.name)(*args)}

@@ -38,7 +38,7 @@ def test_readme_and_api_point_third_parties_at_docs_spec(page: str, link: str) -
 def test_every_tolerance_row_carries_one_reason() -> None:
     """docs/tolerances.md prints a measured reason for every row of the table, and no
     reason outlives its row."""
-    from dlparity.parity_tests import tolerances as t
+    from dlparity.oracle import tolerances as t
 
     rows = {*t.DEFAULT, *t.OVERRIDES, *t.CASE_OVERRIDES}
     assert set(t.REASONS) == rows, (

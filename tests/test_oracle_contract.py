@@ -19,9 +19,11 @@ import numpy as np
 import pytest
 
 import dlparity.contract
+import dlparity.oracle
+import dlparity.reference
+from dlparity import oracle
 from dlparity.catalogue import BY_NAME, NAMES
-from dlparity.parity_tests import oracle
-from dlparity.parity_tests.registry import RECORDS
+from dlparity.oracle.registry import RECORDS
 
 SPEC_EXACT = Path(__file__).resolve().parent / "support" / "oracle_fixture_spec_exact.py"
 
@@ -107,12 +109,13 @@ def test_the_fingerprint_covers_every_file_that_can_change_a_verdict() -> None:
     contract_dir = Path(dlparity.contract.__file__).resolve().parent
     assert {f"contract/{p.name}" for p in contract_dir.glob("*.py")} <= labels
     assert {"bases/models.py", "bases/solver.py", "bases/training.py"} <= labels
-    reference_dir = Path(oracle.ref.__file__).resolve().parent
+    reference_dir = Path(dlparity.reference.__file__).resolve().parent
     assert {f"reference/{p.name}" for p in reference_dir.glob("*.py")} <= labels
-    assert {"dlparity/validate.py", "dlparity/catalogue.py", "dlparity/formulas.py",
-            "parity_tests/registry.py", "parity_tests/protocols.py", "parity_tests/engine.py",
-            "parity_tests/tolerances.py", "parity_tests/compare.py",
-            "parity_tests/oracle.py", "parity_tests/isolation.py"} <= labels
+    oracle_dir = Path(dlparity.oracle.__file__).resolve().parent
+    engine = {f"oracle/{p.name}" for p in oracle_dir.glob("*.py") if not p.name.startswith("test_")}
+    assert {"oracle/registry.py", "oracle/engine.py", "oracle/isolation.py"} <= engine
+    assert {"dlparity/validate.py", "dlparity/catalogue.py", "dlparity/formulas.py"} | engine \
+        <= labels
 
 
 def test_changing_a_default_in_a_copy_of_contract_changes_the_fingerprint(tmp_path) -> None:

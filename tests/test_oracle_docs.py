@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from support.oracle_bugs import ATTRIBUTION_BUGS, BUGS, STUDENT_BUGS
 
-from dlparity.parity_tests.registry import RECORDS
-from dlparity.parity_tests.tolerances import CASE_OVERRIDES, OVERRIDES
+from dlparity.oracle.registry import RECORDS
+from dlparity.oracle.tolerances import CASE_OVERRIDES, OVERRIDES
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "oracle.md"
@@ -56,7 +56,7 @@ def test_tolerance_rows_quoted_exist_in_the_table(doc: str) -> None:
 
 
 def test_tolerance_rejects_a_misspelt_name_or_dtype() -> None:
-    from dlparity.parity_tests.tolerances import tolerance
+    from dlparity.oracle.tolerances import tolerance
 
     assert tolerance("softmax_loss", "float32").rtol == 1e-4  # a loosened row
     assert tolerance("training", "float64").rtol == 1e-10

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from dlparity import oracle
 from dlparity.catalogue import NAMES
-from dlparity.parity_tests import isolation, oracle
+from dlparity.oracle import isolation
 
 pytestmark = pytest.mark.skipif(not isolation.fork_available(),
                                 reason="isolation needs the 'fork' start method (POSIX)")

@@ -47,7 +47,7 @@ def test_reference_imports_without_frameworks() -> None:
     """`import dlparity.reference` needs NumPy only (run in a clean interpreter)."""
     import subprocess
 
-    code = ("import sys; import dlparity.reference, dlparity.parity_tests.registry; "
+    code = ("import sys; import dlparity.reference, dlparity.oracle.registry; "
             "bad = [m for m in ('torch', 'tensorflow') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd="/")

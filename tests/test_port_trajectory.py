@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
 
 from dlparity import port  # noqa: E402
-from dlparity.parity_tests.tolerances import tolerance  # noqa: E402
+from dlparity.oracle.tolerances import tolerance  # noqa: E402
 from dlparity.port.diff import Side  # noqa: E402
 from dlparity.port.trajectory import plot_divergence, trajectory_diff  # noqa: E402
 from dlparity.reference import FullyConnectedNet, adam  # noqa: E402

@@ -11,7 +11,7 @@ import pytest
 
 from dlparity import train
 from dlparity.data import Dataset
-from dlparity.parity_tests.tolerances import tolerance
+from dlparity.oracle.tolerances import tolerance
 from dlparity.reference.presets import PRESETS, build_model
 
 PRESET = "mnist_fc_tf"  # the document's MNIST recipe: 784-256-100-10, L2 5e-5, Adam 1e-3

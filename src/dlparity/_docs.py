@@ -42,9 +42,9 @@ def _sci(x: float) -> str:
 
 
 def tolerance_tables() -> str:
-    """The tolerance table of ``dlparity.parity_tests.tolerances``: the defaults, the
+    """The tolerance table of ``dlparity.oracle.tolerances``: the defaults, the
     function rows and the case rows, each with its measured reason."""
-    from dlparity.parity_tests import tolerances as t
+    from dlparity.oracle import tolerances as t
 
     def cell(key: str | tuple[str, ...]) -> str:
         if key not in t.REASONS:
@@ -70,7 +70,7 @@ def tolerance_tables() -> str:
 
 def coverage_table() -> str:
     """Function × implementation × dtype (imports torch and TensorFlow)."""
-    from dlparity.parity_tests.coverage import table
+    from dlparity.oracle.coverage import table
 
     return table()
 

@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from dlparity import __version__
 from dlparity.catalogue import CATALOGUE
 
-IMPLEMENTATIONS = ("reference", "torch_impl", "tf_impl")
-
 
 def _cmd_functions(args: argparse.Namespace) -> int:
     """Print the catalogue, one line per name, with its module and kind."""
@@ -67,15 +65,20 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
 def _cmd_conventions(args: argparse.Namespace) -> int:
     """Run stock torch / Keras objects with their DEFAULT settings against the reference
     and print, per object, the relative error it produces (after 100 steps for optimizers)."""
-    from dlparity.parity_tests.__main__ import run_defaults
+    from dlparity.framework_defaults import format_table, measure
 
-    return run_defaults(args.framework)
+    results = measure(tuple(args.framework or ("torch", "tf")))
+    if not results:
+        print("neither torch nor tensorflow is installed: nothing to measure", file=sys.stderr)
+        return 2
+    print(format_table(results))
+    return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Check an implementation (a module or package name, a .py file or a directory)
     against the reference, one line per catalogue function it defines."""
-    from dlparity.parity_tests.oracle import run_cli
+    from dlparity.oracle import run_cli
 
     return run_cli(args)
 
@@ -83,7 +86,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_export_vectors(args: argparse.Namespace) -> int:
     """Write the reference's inputs, upstream gradients, outputs and gradients for every
     registry case, per function and dtype, as .npy files with a JSON index."""
-    from dlparity.parity_tests.vectors import run_cli
+    from dlparity.oracle.vectors import run_cli
 
     return run_cli(args)
 
@@ -119,14 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="print failures only")
     p.set_defaults(func=_cmd_gradcheck)
 
-    from dlparity.parity_tests.oracle_cli import add_check_arguments, add_export_arguments
+    from dlparity.oracle.cli import add_check_arguments, add_export_arguments
 
     p = sub.add_parser(
         "check",
         help="check an implementation against the reference (exit 0 match, 1 mismatch, "
         "2 usage/import error)",
         description=_cmd_check.__doc__
-        + " Same as 'python -m dlparity.parity_tests --impl TARGET'. See docs/oracle.md.",
+        + " See docs/oracle.md.",
     )
     add_check_arguments(p)
     p.set_defaults(func=_cmd_check)
@@ -143,8 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "conventions",
         help="measure where torch / Keras DEFAULTS diverge from the formulas",
         description=_cmd_conventions.__doc__
-        + " The table is the one docs/conventions.md quotes. Same as "
-        "'python -m dlparity.parity_tests --defaults'.",
+        + " The table is the one docs/conventions.md quotes.",
     )
     p.add_argument("--framework", choices=("torch", "tf"), action="append",
                    help="only this framework (repeatable; default: every installed one)")

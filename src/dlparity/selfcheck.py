@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlparity.parity_tests.protocols import reference_stream
-from dlparity.parity_tests.registry import RECORDS, Case, OpRecord, cast
+from dlparity.oracle.protocols import reference_stream
+from dlparity.oracle.registry import RECORDS, Case, OpRecord, cast
 
 # Central differences with h = 1e-6 on O(1) inputs carry ~1e-10 absolute noise.
 ABS_TOL = 1e-8

@@ -35,7 +35,6 @@ The loop itself is :func:`run_training`, usable from Python with any ``Trainer``
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import sys
@@ -47,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from dlparity import implementations
 from dlparity.catalogue import TRAINER_RULES
 
 __all__ = [
@@ -68,12 +68,8 @@ __all__ = [
 
 #: ``--model`` shortcuts for the two document recipes.
 MODEL_ALIASES = {"mnist": "mnist_fc_tf", "cifar10": "cifar10_fc"}
-#: ``--impl`` -> the module whose ``Trainer`` trains.
-IMPLS = {
-    "numpy": "dlparity.reference.training",
-    "torch": "dlparity.torch_impl.training",
-    "tf": "dlparity.tf_impl.training",
-}
+#: ``--impl`` choices (``dlparity.implementations``; 'numpy' is the reference's alias).
+IMPLS = ("numpy", "torch", "tf")
 #: ``--data`` names (``dlparity.data.load``).
 DATA_CHOICES = ("default", "mnist", "fashion-mnist", "mnist-5k", "cifar-10",
                 "synthetic-mnist", "synthetic-fashion-mnist", "synthetic-cifar-10")
@@ -178,7 +174,7 @@ def make_trainer(impl: str, preset: str, *, dtype: Any = np.float32, seed: int =
     if impl == "numpy" and device != "cpu":
         raise UsageError(f"--impl numpy runs on the CPU only; received --device {device}")
     try:
-        module = importlib.import_module(IMPLS[impl])
+        module = implementations.get(impl).module("training")
     except ImportError as err:
         if (err.name or "").split(".")[0] not in ("torch", "tensorflow", "keras"):
             raise  # a broken install, not a missing framework
@@ -201,10 +197,7 @@ def make_trainer(impl: str, preset: str, *, dtype: Any = np.float32, seed: int =
 
 def _check_cuda(impl: str) -> None:
     """UsageError unless the framework sees a CUDA device."""
-    import importlib
-
-    package = "dlparity.torch_impl" if impl == "torch" else "dlparity.tf_impl"
-    if not importlib.import_module(f"{package}._convert").cuda_available():  # the one probe
+    if not implementations.cuda_available(impl):  # the one probe
         raise UsageError(f"--device cuda: {impl} sees no CUDA device on this machine "
                          "(use --device cpu)")
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from dlparity.parity_tests.compare import compare_array
-from dlparity.parity_tests.tolerances import tolerance
+from dlparity.oracle.compare import compare_array
+from dlparity.oracle.tolerances import tolerance
 
 from .spec import LossSpec, ModelSpec, TrainingSetup
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from dlparity.parity_tests.compare import compare_array
-from dlparity.parity_tests.tolerances import tolerance
+from dlparity.oracle.compare import compare_array
+from dlparity.oracle.tolerances import tolerance
 
 from .diff import Side, check_batch, check_dtypes, check_pair, dropout_masks
 from .spec import OptimizerSpec, TrainingSetup

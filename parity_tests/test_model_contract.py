@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 import dlparity.reference as ref
-from dlparity.parity_tests.compare import compare_outputs
-from dlparity.parity_tests.impls import FRAMEWORKS, require
-from dlparity.parity_tests.tolerances import tolerance
+from dlparity.implementations import FRAMEWORKS, require
+from dlparity.oracle.compare import compare_outputs
+from dlparity.oracle.tolerances import tolerance
 
 KWARGS = dict(hidden_dims=[7, 5], input_dim=6, num_classes=4, reg=0.1, weight_scale=0.5,
               dtype=np.float64, seed=123)

@@ -31,7 +31,7 @@ def repro(target: Any, name: str, case_name: str, dtype: str, seed: int,
         return ""
     return "\n".join([
         f"# {call_text(record, ['...'])}",
-        "from dlparity.parity_tests.repro import replay",
+        "from dlparity.oracle.repro import replay",
         "",
         f"replay({target.spec!r}, {record.name!r}, {case_name!r}, dtype={dtype!r}, "
         f"seed={seed}, steps={steps!r})",

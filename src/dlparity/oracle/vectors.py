@@ -30,7 +30,7 @@ import numpy as np
 from dlparity import __version__
 from dlparity.catalogue import BY_NAME, NAMES
 
-from .oracle_cli import add_export_arguments as add_arguments
+from .cli import add_export_arguments as add_arguments
 from .protocols import arg_names, call_text, reference_stream
 from .registry import RECORDS, Case, OpRecord, make_args
 from .report import fingerprint

@@ -21,8 +21,7 @@ from typing import Any
 
 import dlparity.reference as ref
 from dlparity.catalogue import CATALOGUE, NAMES
-
-from .impls import FRAMEWORKS
+from dlparity.implementations import FRAMEWORKS
 
 __all__ = ["Target", "TargetError", "framework_target", "load_target", "with_reference_model"]
 

@@ -20,12 +20,11 @@ from support.oracle_bugs import BUGS, copy_reference, plant
 import dlparity.reference as ref
 from dlparity.catalogue import BY_NAME
 from dlparity.cli import main as cli_main
-from dlparity.parity_tests import vectors
-from dlparity.parity_tests.oracle import load_target
-from dlparity.parity_tests.registry import find_case
-from dlparity.parity_tests.tolerances import tolerance
+from dlparity.oracle import load_target, vectors
+from dlparity.oracle.registry import find_case
+from dlparity.oracle.tolerances import tolerance
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "oracle.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "oracle.md"
 
 
 @pytest.fixture(scope="module")

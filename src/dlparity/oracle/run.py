@@ -1,6 +1,6 @@
 """The oracle: hold ANY implementation of the SPEC.md catalogue to the NumPy reference.
 
-    dlparity check --impl TARGET            (or python -m dlparity.parity_tests --impl TARGET)
+    dlparity check --impl TARGET            (or dlparity.check(TARGET) from Python)
 
 TARGET is an importable module or package name, a ``.py`` file, or a directory (a package
 with ``__init__.py``, or a folder of plain modules). Every registry record
@@ -46,8 +46,8 @@ import dlparity.reference as ref
 from dlparity.catalogue import BY_NAME, CATALOGUE, NAMES
 
 from .attribution import DEPENDS_ON, attribute, closure, dependencies, dependents
+from .cli import add_check_arguments as add_arguments
 from .engine import Collected, run_record_job
-from .oracle_cli import add_check_arguments as add_arguments
 from .protocols import optimizer_inputs
 from .registry import BY_FUNCTION, RECORDS
 from .report import (
@@ -73,7 +73,7 @@ __all__ = [
     "DEPENDS_ON", "DTYPES", "ERROR", "FAIL", "MISSING", "NOTE", "PASS", "STATUSES",
     "UNTESTED", "VIA", "Finding", "FunctionResult", "Report", "Target", "TargetError",
     "add_arguments", "check", "dependents", "fingerprint", "fingerprint_files",
-    "load_target", "main", "optimizer_inputs", "probe_target", "ref", "repro", "run_cli",
+    "load_target", "optimizer_inputs", "probe_target", "ref", "repro", "run_cli",
     "show", "with_reference_model",
 ]
 
@@ -325,13 +325,3 @@ def run_cli(args: argparse.Namespace) -> int:
             print(f"dlparity check: error: cannot write {args.json}: {exc}", file=sys.stderr)
             return 2
     return report.exit_status
-
-
-def main(argv: Sequence[str] | None = None, prog: str = "dlparity check") -> int:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return run_cli(args)

@@ -21,9 +21,9 @@ import pytest
 from support.training import Trajectory, synthetic_classification, train
 
 import dlparity.reference as ref
-from dlparity.parity_tests.compare import compare_outputs
-from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, on_device, require
-from dlparity.parity_tests.tolerances import tolerance
+from dlparity.implementations import DEVICES, FRAMEWORKS, on_device, require
+from dlparity.oracle.compare import compare_outputs
+from dlparity.oracle.tolerances import tolerance
 from dlparity.reference import presets
 
 RUNS = {

@@ -3,12 +3,10 @@ parity suite holds it to the reference (docs/coverage.md is generated from this)
 
 from __future__ import annotations
 
-import importlib.util
-
 from dlparity.catalogue import CATALOGUE
-from dlparity.parity_tests.impls import FRAMEWORKS, load
-from dlparity.parity_tests.registry import BY_FUNCTION
-from dlparity.parity_tests.tolerances import tolerance
+from dlparity.implementations import FRAMEWORKS, get, load
+from dlparity.oracle.registry import BY_FUNCTION
+from dlparity.oracle.tolerances import tolerance
 
 DTYPES = ("float64", "float32")
 
@@ -35,8 +33,7 @@ def status(name: str, impl: str, dtype: str) -> str:
 
 
 def installed_frameworks() -> list[str]:
-    mods = {"torch": "torch", "tf": "tensorflow"}
-    return [fw for fw in FRAMEWORKS if importlib.util.find_spec(mods[fw])]
+    return [fw for fw in FRAMEWORKS if get(fw).installed]
 
 
 def table() -> str:

@@ -27,9 +27,9 @@ from support.training import train
 
 import dlparity.reference as ref
 from dlparity.bases.models import parameter_shapes
-from dlparity.parity_tests.compare import compare_outputs
-from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, load, on_device, require
-from dlparity.parity_tests.tolerances import DEFAULT, tolerance
+from dlparity.implementations import DEVICES, FRAMEWORKS, load, on_device, require
+from dlparity.oracle.compare import compare_outputs
+from dlparity.oracle.tolerances import DEFAULT, tolerance
 from dlparity.reference import gradcheck, models, optim, presets
 from dlparity.reference import training as ref_training
 

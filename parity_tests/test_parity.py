@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import pytest
 
-from dlparity.parity_tests.engine import bad_input_problems, check_case
-from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, on_device, require
-from dlparity.parity_tests.registry import RECORDS
-from dlparity.parity_tests.targets import framework_target
+from dlparity.implementations import DEVICES, FRAMEWORKS, on_device, require
+from dlparity.oracle.engine import bad_input_problems, check_case
+from dlparity.oracle.registry import RECORDS
+from dlparity.oracle.targets import framework_target
 
 DTYPES = ("float64", "float32")
 

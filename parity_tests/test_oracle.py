@@ -32,10 +32,10 @@ from support.oracle_bugs import (
     plant_all,
 )
 
+from dlparity import oracle
 from dlparity.catalogue import BY_NAME, NAMES
-from dlparity.parity_tests import oracle
 
-STUDENT = Path(__file__).resolve().parents[1] / "support" / "oracle_fixture_student.py"
+STUDENT = Path(__file__).resolve().parents[1] / "tests" / "support" / "oracle_fixture_student.py"
 STEPS = 60  # optimizer trajectories in these tests: >= 50 steps, shorter than the default
 
 
@@ -61,10 +61,16 @@ def _failing(report: oracle.Report) -> list[str]:
     return [r.name for r in report.results if r.status in (oracle.FAIL, oracle.ERROR)]
 
 
-def _run_main(argv: list[str], main=oracle.main) -> tuple[int, str, str]:
+def _run_main(argv: list[str]) -> tuple[int, str, str]:
+    """``dlparity check ARGV``: the one command line of the oracle."""
+    from dlparity.cli import main
+
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
+        try:
+            code = main(["check", *argv])
+        except SystemExit as exc:
+            code = int(exc.code or 0)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -442,19 +448,6 @@ def test_oracle_imports_neither_torch_nor_tensorflow() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, cwd="/", capture_output=True)
 
 
-def test_dlparity_check_and_python_m_parity_tests_are_the_same_command() -> None:
-    from dlparity.cli import main as cli_main
-    from dlparity.parity_tests.__main__ import main as module_main
-
-    argv = ["--impl", str(STUDENT), "--only", "svm_loss", "--no-repro"]
-    code_cli, out_cli, _ = _run_main(["check", *argv], main=cli_main)
-    code_mod, out_mod, _ = _run_main(argv, main=module_main)
-    assert code_cli == code_mod == 0
-    strip = [ln for ln in out_cli.splitlines() if not ln.startswith("Summary")]
-    assert strip == [ln for ln in out_mod.splitlines() if not ln.startswith("Summary")]
-    assert _run_main(["--defaults", "--impl", str(STUDENT)], main=module_main)[0] == 2
-
-
 def test_target_forms_module_name_file_and_directories(tmp_path) -> None:
     """A module name, a package directory, and a folder of plain modules that import each
     other (``import layers``) all load; two such folders in one process do not mix."""
@@ -477,16 +470,16 @@ def test_target_forms_module_name_file_and_directories(tmp_path) -> None:
 def test_pytest_plugin_reports_one_test_per_function(tmp_path) -> None:
     bug = next(b for b in BUGS if b.id == "relu_backward_in_place")
     target = _buggy(tmp_path, bug)
-    registered = any(ep.value == "dlparity.parity_tests.plugin"
+    registered = any(ep.value == "dlparity.oracle.plugin"
                      for ep in importlib.metadata.entry_points(group="pytest11"))
-    plugin = [] if registered else ["-p", "dlparity.parity_tests.plugin"]
-    cmd = [sys.executable, "-m", "pytest", *plugin, "--pyargs", "dlparity.parity_tests",
+    plugin = [] if registered else ["-p", "dlparity.oracle.plugin"]
+    cmd = [sys.executable, "-m", "pytest", *plugin, "--pyargs", "dlparity.oracle",
            "--impl", str(target), "--impl-only", "relu_forward,relu_backward,affine_relu_backward",
            "--impl-steps", str(STEPS), "-p", "no:cacheprovider", "-rA", "-q"]
     done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     out = done.stdout
     outcome = {ln.split("[")[-1].split("]")[0]: ln.split()[0] for ln in out.splitlines()
-               if "test_oracle_impl.py::test_matches_reference[" in ln}
+               if "test_target.py::test_matches_reference[" in ln}
     assert done.returncode == 1, out
     assert outcome == {"relu_forward": "PASSED", "relu_backward": "FAILED",
                        "affine_relu_backward": "XFAIL"}, out
@@ -496,7 +489,7 @@ def test_pytest_plugin_reports_one_test_per_function(tmp_path) -> None:
 def test_citation_cff_is_cff_1_2_and_cites_this_version() -> None:
     from dlparity import __version__
 
-    path = Path(__file__).resolve().parents[2] / "CITATION.cff"
+    path = Path(__file__).resolve().parents[1] / "CITATION.cff"
     if not path.exists():
         pytest.skip("CITATION.cff is not shipped with an installed package")
     fields = {}

@@ -1,7 +1,7 @@
-"""The command-line options of the oracle (``dlparity check``, ``python -m
-dlparity.parity_tests --impl``) and of ``dlparity export-vectors``.
+"""The command-line options of the oracle (``dlparity check``) and of ``dlparity
+export-vectors``.
 
-Kept apart from ``oracle.py`` and ``vectors.py`` so that building the ``dlparity`` parser
+Kept apart from ``run.py`` and ``vectors.py`` so that building the ``dlparity`` parser
 imports nothing but argparse: the reference is imported only by the command that runs.
 """
 

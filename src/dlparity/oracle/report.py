@@ -221,10 +221,6 @@ class Report:
         return "\n".join(lines)
 
 
-#: The parity_tests modules whose change can change a verdict.
-_ORACLE_MODULES = ("registry.py", "tolerances.py", "compare.py", "oracle.py", "isolation.py",
-                   "oracle_cli.py", "protocols.py", "engine.py", "calls.py", "targets.py",
-                   "attribution.py", "report.py")
 
 
 def fingerprint_files() -> list[tuple[str, Path]]:
@@ -246,7 +242,8 @@ def fingerprint_files() -> list[tuple[str, Path]]:
               for p in sorted(Path(bases.__file__).resolve().parent.glob("*.py"))]
     files += [(f"dlparity/{n}", package / n)
               for n in ("validate.py", "catalogue.py", "formulas.py")]
-    files += [(f"parity_tests/{n}", here / n) for n in _ORACLE_MODULES]
+    files += [(f"oracle/{p.name}", p) for p in sorted(here.glob("*.py"))
+              if not p.name.startswith("test_")]
     return files
 
 

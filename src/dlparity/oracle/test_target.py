@@ -1,6 +1,6 @@
 """One test per catalogue function of ``--impl TARGET`` (the pytest plugin, ``plugin.py``).
 
-    pytest --pyargs dlparity.parity_tests --impl mypkg.layers
+    pytest --pyargs dlparity.oracle --impl mypkg.layers
 
 The oracle runs once per session (per xdist worker); each test reports its function's line.
 Without the plugin's ``--impl`` this module is not collected (or, without the plugin, skips).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlparity.parity_tests import oracle
+from dlparity import oracle
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,7 @@ def dlparity_report(request: pytest.FixtureRequest) -> oracle.Report:
     impl = config.getoption("impl", default=None)
     if not impl:
         pytest.skip("run with --impl TARGET to check an implementation")
-    from dlparity.parity_tests.plugin import selected_names
+    from dlparity.oracle.plugin import selected_names
 
     try:
         return oracle.check(impl, dtype=config.getoption("impl_dtype"),

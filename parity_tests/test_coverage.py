@@ -9,10 +9,10 @@ import pytest
 
 from dlparity import _docs
 from dlparity.catalogue import CATALOGUE, NAMES
-from dlparity.parity_tests import coverage
-from dlparity.parity_tests.impls import FRAMEWORKS, require
+from dlparity.implementations import FRAMEWORKS, require
+from dlparity.oracle import coverage
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "coverage.md"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "coverage.md"
 
 
 @pytest.mark.parametrize("impl_name", list(FRAMEWORKS))

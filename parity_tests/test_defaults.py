@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dlparity.parity_tests import defaults
+from dlparity import framework_defaults as defaults
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "conventions.md"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "conventions.md"
 ROW = re.compile(r"^\| `(?P<key>[^`]+)` \| (?P<fw>torch|tf) \| .* \| (?P<value>[^|]+) \|$")
 
 
@@ -35,7 +35,7 @@ def measured(request) -> dict[str, float]:
 def test_page_lists_every_probe(measured) -> None:
     page = _page_values()
     assert sorted(page) == sorted(measured), (
-        "docs/conventions.md and parity_tests/defaults.py list different probes; "
+        "docs/conventions.md and src/dlparity/framework_defaults.py list different probes; "
         "regenerate the table with `dlparity conventions`")
 
 

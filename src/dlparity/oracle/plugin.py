@@ -1,8 +1,8 @@
 """pytest plugin of the oracle (entry point ``pytest11: dlparity``).
 
-    pytest --pyargs dlparity.parity_tests --impl mypkg.layers
+    pytest --pyargs dlparity.oracle --impl mypkg.layers
 
-runs the oracle (``oracle.py``) on ``mypkg.layers`` and reports ONE test per catalogue
+runs the oracle (``run.py``) on ``mypkg.layers`` and reports ONE test per catalogue
 function: passed (matches the reference), failed (its own mismatch, error, timeout or
 contract violation, with the repro snippet), xfailed (fails only via a broken part it is
 built from, named in the reason), skipped (missing from the target, unless
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-ORACLE_TESTS = PACKAGE_DIR / "test_oracle_impl.py"
+ORACLE_TESTS = PACKAGE_DIR / "test_target.py"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """An --impl that cannot be imported is a usage error, reported once, with the reason."""
     impl = _impl(config)
     if impl:
-        from dlparity.parity_tests import oracle
+        from dlparity import oracle
 
         try:
             oracle.probe_target(impl)  # in a child process: the import cannot harm pytest

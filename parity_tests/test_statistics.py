@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import dlparity.reference as ref
-from dlparity.parity_tests.impls import DEVICES, FRAMEWORKS, on_device, require
-from dlparity.parity_tests.registry import RECORDS, cast, make_args
+from dlparity.implementations import DEVICES, FRAMEWORKS, on_device, require
+from dlparity.oracle.registry import RECORDS, cast, make_args
 
 # Five standard errors: a false alarm about once in 1.7 million draws; a wrong variance
 # convention (e.g. 1/fan_in for 2/fan_in, 41 % in std) is hundreds of standard errors off.

@@ -1,1 +1,0 @@
-"""Parity suite and oracle (``dlparity.parity_tests``): holds implementations to the reference."""
