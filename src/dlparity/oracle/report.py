@@ -17,11 +17,15 @@ from dlparity.catalogue import BY_NAME
 from .calls import short
 from .tolerances import Tol
 
-__all__ = ["ERROR", "FAIL", "MISSING", "NOTE", "PASS", "STATUSES", "UNTESTED", "VIA",
-           "Finding", "FunctionResult", "Report", "fingerprint", "fingerprint_files", "short"]
+__all__ = ["BORROWED", "ERROR", "FAIL", "MISSING", "NOTE", "PASS", "STATUSES", "UNTESTED",
+           "VIA", "Finding", "FunctionResult", "Report", "fingerprint", "fingerprint_files",
+           "short"]
 
 PASS, FAIL, ERROR, MISSING, VIA, UNTESTED = "PASS", "FAIL", "error", "missing", "via", "untested"
-STATUSES = (PASS, FAIL, ERROR, VIA, MISSING, UNTESTED)
+#: A function whose values come from dlparity's own implementations (it called
+#: dlparity.reference, a twin, or a wrapper of them): never PASS, and the run does not match.
+BORROWED = "borrowed"
+STATUSES = (PASS, FAIL, ERROR, VIA, BORROWED, MISSING, UNTESTED)
 #: A case's status where a case beyond SPEC.md's contract did not match: a note.
 NOTE = "note"
 
@@ -93,6 +97,12 @@ class FunctionResult:
         }
 
 
+def _extension(name: str) -> bool:
+    """A dlparity extension beyond SPEC.md (not owed; never counted when missing)."""
+    entry = BY_NAME.get(name)
+    return bool(entry is not None and entry.extension)
+
+
 def _json_float(x: float | None) -> float | str | None:
     if x is None:
         return None
@@ -117,15 +127,26 @@ class Report:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     by_dtype: dict[str, Report] = field(default_factory=dict)  # several dtypes: each one's
+    dialect: str = "cs231n"  # the API the target was read in: cs231n (SPEC.md) or dlai
+    assignment: str | None = None  # dlai: the assignment recognised ("C1 W4 deep net", ...)
+    looked_for: list[str] = field(default_factory=list)  # nothing checked: what was sought
 
     def counts(self) -> dict[str, int]:
         return {s: sum(r.status == s for r in self.results) for s in STATUSES}
 
     @property
+    def checked(self) -> bool:
+        """Whether any function was actually run on a case (not only missing/untested)."""
+        return any(r.status not in (MISSING, UNTESTED) for r in self.results)
+
+    @property
     def exit_status(self) -> int:
-        bad = {FAIL, ERROR, VIA} | ({MISSING, UNTESTED} if self.strict else set())
-        return 1 if any(r.status in bad and not (r.status == MISSING and
-                                                 BY_NAME[r.name].extension)
+        """0 every checked function matches; 1 a mismatch (or, with --strict, a missing
+        or untested function); 2 nothing was checked at all."""
+        if not self.checked:
+            return 2
+        bad = {FAIL, ERROR, VIA, BORROWED} | ({MISSING, UNTESTED} if self.strict else set())
+        return 1 if any(r.status in bad and not (r.status == MISSING and _extension(r.name))
                         for r in self.results) else 0
 
     def summary(self) -> str:
@@ -136,6 +157,13 @@ class Report:
         parts.append(f"{c[MISSING]} missing" + (" (counted: --strict)" if self.strict else ""))
         if c[UNTESTED]:
             parts.append(f"{c[UNTESTED]} untested")
+        if c[BORROWED]:
+            parts.append(f"{c[BORROWED]} borrowed from dlparity (not the target's own)")
+        if not self.checked:
+            sought = f" (looked for: {short('; '.join(self.looked_for), 400)})" \
+                if self.looked_for else ""
+            return (f"Summary: NOTHING WAS CHECKED in {self.target}: no function it defines "
+                    f"could be run on a case{sought} (exit 2)")
         verdict = "MATCHES the reference" if self.exit_status == 0 else "DOES NOT MATCH"
         decided = sum(r.dtype is not None for r in self.results)
         if decided:
@@ -154,6 +182,9 @@ class Report:
             "dlparity_version": __version__,
             "oracle_fingerprint": fingerprint(),
             "target": self.target,
+            "dialect": self.dialect,
+            "assignment": self.assignment,
+            "checked": self.checked,
             "options": {"dtype": "both" if len(self.dtypes) > 1 else self.dtype,
                         "dtypes": self.dtypes, "seed": self.seed, "steps": self.steps,
                         "timeout": self.timeout, "strict": self.strict},
@@ -163,10 +194,18 @@ class Report:
             "functions": [r.to_json() for r in self.results],
         }
 
+    def _repr_html_(self) -> str:
+        """The report as an HTML table (Jupyter shows it for ``dlparity.check(globals())``)."""
+        from .html import render
+
+        return render(self.to_json())
+
     def format(self, repro: bool = True, quiet: bool = False, verbose: bool = False) -> str:
         """The printed report: a table, the failures with repro snippets, notes, summary."""
         width = max([len(r.name) for r in self.results] + [8])
-        lines = [f"dlparity oracle {__version__} (fingerprint {fingerprint()}): {self.target}",
+        read_as = f"read as {self.dialect}" + (f" ({self.assignment})" if self.assignment else "")
+        lines = [f"dlparity oracle {__version__} (fingerprint {fingerprint()}): {self.target}, "
+                 f"{read_as}",
                  f"dtype {self.dtype}, seed {self.seed}, optimizer steps {self.steps}, "
                  f"timeout {self.timeout:g} s per function", ""]
         lines += [f"{'function':<{width}}  {'status':<22}  {'worst rel.err':>13}  "
@@ -174,7 +213,8 @@ class Report:
         for r in self.results:
             if quiet and r.status in (PASS, MISSING):
                 continue
-            status = r.status if r.status != VIA else f"via {', '.join(r.via)}"
+            status = r.status if r.status not in (VIA, BORROWED) else \
+                f"{r.status} {', '.join(r.via)}"
             if r.dtype is not None:  # the dtypes disagree: say which one decided
                 status += f" ({r.dtype})"
             worst = "" if r.worst is None else f"{r.worst:.2g}"
