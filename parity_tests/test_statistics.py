@@ -19,34 +19,16 @@ import pytest
 import dlparity.reference as ref
 from dlparity.implementations import DEVICES, FRAMEWORKS, on_device, require
 from dlparity.oracle.registry import RECORDS, cast, make_args
-
-# Five standard errors: a false alarm about once in 1.7 million draws; a wrong variance
-# convention (e.g. 1/fan_in for 2/fan_in, 41 % in std) is hundreds of standard errors off.
-Z = 5.0
+from dlparity.oracle.statistics import compare_draw
 
 
 def assert_same_distribution(got: object, want: np.ndarray, where: str) -> None:
-    """``got`` (a framework's draw) has the shape, dtype, mean, std and truncation of
-    ``want`` (the reference's draw), within Z standard errors."""
-    assert isinstance(got, np.ndarray), f"{where}: returned {type(got).__name__}, not ndarray"
-    assert got.shape == want.shape, f"{where}: shape {got.shape}, expected {want.shape}"
+    """``got`` (a framework's draw) has the dtype of ``want`` (the reference's draw) and
+    passes the oracle's statistics check (``dlparity.oracle.statistics.compare_draw``:
+    shape, mean, std and truncation within Z standard errors)."""
+    mismatch, _ = compare_draw(got, want)
+    assert mismatch is None, f"{where}: {mismatch.check}: {mismatch.message}"
     assert got.dtype == want.dtype, f"{where}: dtype {got.dtype}, expected {want.dtype}"
-    assert np.all(np.isfinite(got)), f"{where}: non-finite values"
-    n = got.size
-    se_mean = np.sqrt(got.var() / n + want.var() / n)
-    assert abs(got.mean() - want.mean()) <= Z * se_mean, (
-        f"{where}: mean {got.mean():.5g}, reference {want.mean():.5g} (> {Z} standard errors)")
-    # std of a sample std ≈ σ/√(2n) (normal-ish data); two samples.
-    se_std = want.std() * np.sqrt(1.0 / n)
-    assert abs(got.std() - want.std()) <= Z * se_std, (
-        f"{where}: std {got.std():.5g}, reference {want.std():.5g} (> {Z} standard errors)")
-    # Truncation: where the reference is bounded (a truncated normal reaches ~2.3 sample
-    # stds; an untruncated one ~4.4 at this size), the framework must respect the bound.
-    spread = np.abs(want - want.mean()).max()
-    if spread < 3 * want.std():
-        assert np.abs(got - got.mean()).max() <= spread * 1.05, (
-            f"{where}: values reach {np.abs(got - got.mean()).max():.4g} from the mean, "
-            f"the reference's reach {spread:.4g} (truncation differs)")
 
 
 def _params():
@@ -86,3 +68,43 @@ def test_he_and_xavier_std_match_reference_in_every_rank(impl_name, name, extra,
     got = getattr(impl, name)(shape, np.random.default_rng(1), *extra)
     want = getattr(ref, name)(shape, np.random.default_rng(2), *extra)
     assert_same_distribution(got, want, f"{name}{extra} {shape} {impl_name}")
+
+
+# ------------------------------------------------ the statistics check itself can fail
+# Draws made here with NumPy alone (a normal, a 2-std truncated normal by rejection), so the
+# expected verdicts do not come from any initialiser under test.
+N_DRAW = 60_000
+
+
+def _normal(seed: int, std: float = 0.1) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, std, size=N_DRAW)
+
+
+def _truncated(seed: int, std: float = 0.1) -> np.ndarray:
+    rng, out = np.random.default_rng(seed), np.empty(0)
+    while out.size < N_DRAW:
+        z = rng.standard_normal(N_DRAW)
+        out = np.concatenate([out, z[np.abs(z) <= 2.0]])
+    return out[:N_DRAW] * std
+
+
+def test_two_draws_of_one_distribution_pass() -> None:
+    for make in (_normal, _truncated):
+        mismatch, err = compare_draw(make(1), make(2))
+        assert mismatch is None, mismatch
+        assert err < 0.02
+
+
+@pytest.mark.parametrize(("got", "check"), [
+    (_normal(1, std=0.1 * np.sqrt(2.0)), "statistics: std"),  # He's 2/fan_in for Xavier's 1/fan_in
+    (_normal(1) + 0.01, "statistics: mean"),  # a shift of 0.1 std
+    (np.concatenate([_truncated(1)[:-1], [0.3]]), "statistics: truncation"),  # one value at 3 std
+    (_normal(1)[:-1], "shape: out"),
+    (np.where(np.arange(N_DRAW) == 7, np.nan, _normal(1)), "non-finite: out"),
+    (list(_normal(1)), "return type"),
+    (np.ones(N_DRAW, dtype=np.int64), "return type"),
+], ids=["std", "mean", "truncation", "shape", "nan", "list", "int"])
+def test_a_draw_off_the_reference_is_named_by_the_check_it_fails(got, check) -> None:
+    want = _truncated(2) if check == "statistics: truncation" else _normal(2)
+    mismatch, _ = compare_draw(got, want)
+    assert mismatch is not None and mismatch.check == check, mismatch
