@@ -1,8 +1,9 @@
 """PyTorch as one side of a port: read a model into a spec, build one from a spec, run it.
 
-Supported models: ``nn.Sequential`` (nested ones are flattened) of ``nn.Linear``,
-``nn.BatchNorm1d``, ``nn.ReLU``, ``nn.LeakyReLU``, ``nn.Sigmoid``, ``nn.Tanh``,
-``nn.Softmax``, ``nn.LogSoftmax``, ``nn.Dropout``, ``nn.Flatten``, ``nn.Identity``; torch_impl's
+Supported models: any ``nn.Module`` whose forward is one chain of supported operations,
+found by tracing it (``trace.py``: modules Linear, BatchNorm1d, the activations, Dropout,
+Flatten, Identity; functions such as ``F.relu``, ``F.log_softmax(x, dim=1)``,
+``F.dropout``; tensor methods such as ``x.view(x.size(0), -1)``); torch_impl's
 ``FCNetModule``. Optimizers: ``torch.optim.Adam``, ``SGD``, ``RMSprop`` (one param group).
 
 Conventions of torch that a spec records: ``Linear.weight`` is W.T; ``BatchNorm1d``'s
@@ -106,19 +107,15 @@ def _fcnet_modules(module: nn.Module) -> list[tuple[str, nn.Module]]:
     return out
 
 
-def _flat_modules(model: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:
+def _chain(model: nn.Module) -> list[tuple[LayerSpec, nn.Module | None]]:
+    """(LayerSpec, module holding its arrays or None) for every layer the model applies:
+    FCNetModule by its layers, any other module by tracing its forward (trace.py)."""
     if type(model).__name__ == "FCNetModule":
-        return [(prefix + n, m) for n, m in _fcnet_modules(model)]
-    if isinstance(model, nn.Sequential):
-        out = []
-        for n, m in model.named_children():
-            out += _flat_modules(m, f"{prefix}{n}.") if isinstance(m, nn.Sequential) else [
-                (prefix + n, m)]
-        return out
-    raise ValueError(
-        f"port: the torch model class {type(model).__name__} is not supported; a model must "
-        f"be an nn.Sequential of {', '.join(SUPPORTED[:-2])} (or torch_impl's FCNetModule)"
-    )
+        return [(s, m) for n, m in _fcnet_modules(model)
+                if (s := _layer_spec(m, n)) is not None]
+    from .trace import torch_chain
+
+    return torch_chain(model, _layer_spec)
 
 
 def spec_from_torch(model: nn.Module, input_shape: tuple[int, ...] | None = None) -> ModelSpec:
@@ -127,7 +124,7 @@ def spec_from_torch(model: nn.Module, input_shape: tuple[int, ...] | None = None
     if not isinstance(model, nn.Module):
         raise TypeError(f"spec_from_torch: model must be a torch.nn.Module; received "
                         f"{type(model).__name__}")
-    layers = [s for n, m in _flat_modules(model) if (s := _layer_spec(m, n)) is not None]
+    layers = [s for s, _ in _chain(model)]
     if not layers:
         raise ValueError("spec_from_torch: the model has no supported layer")
     if input_shape is None:
@@ -236,7 +233,7 @@ def optimizer_spec_from_torch(optimizer: torch.optim.Optimizer, model: nn.Module
 
 def _named_param_modules(model: nn.Module, spec: ModelSpec) -> list[tuple[str, nn.Module]]:
     """(global name of a parameter, module holding it) for W, b, gamma, beta."""
-    modules = [m for _, m in _flat_modules(model) if not isinstance(m, nn.Identity)]
+    modules = [m for _, m in _chain(model)]
     out = []
     for m, layer, key in zip(modules, spec.layers, param_keys(spec.layers), strict=True):
         if key is None:
