@@ -48,7 +48,7 @@ def tolerance_tables() -> str:
 
     def cell(key: str | tuple[str, ...]) -> str:
         if key not in t.REASONS:
-            raise KeyError(f"parity_tests/tolerances.py: no REASONS entry for row {key!r}")
+            raise KeyError(f"dlparity/oracle/tolerances.py: no REASONS entry for row {key!r}")
         return t.REASONS[key].replace("|", "\\|")
 
     out = ["### Defaults (every function, every case)", "",
@@ -80,7 +80,7 @@ GENERATED: dict[str, dict[str, Callable[[], str]]] = {
     "coverage.md": {"coverage": coverage_table},
     "tolerances.md": {"tolerances": tolerance_tables},
 }
-NEEDS_FRAMEWORKS = frozenset({"coverage.md"})  # checked by tests/parity/test_coverage.py
+NEEDS_FRAMEWORKS = frozenset({"coverage.md"})  # checked by parity_tests/test_coverage.py
 
 
 def _block(name: str) -> re.Pattern[str]:
