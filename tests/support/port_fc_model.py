@@ -24,7 +24,7 @@ class Network(nn.Module):
         self.hidden_layers = nn.ModuleList([nn.Linear(input_size, hidden_layers[0])])
 
         # Add a variable number of more hidden layers
-        layer_sizes = zip(hidden_layers[:-1], hidden_layers[1:])
+        layer_sizes = zip(hidden_layers[:-1], hidden_layers[1:])  # noqa: B905 - as written
         self.hidden_layers.extend([nn.Linear(h1, h2) for h1, h2 in layer_sizes])
 
         # Add the output layer

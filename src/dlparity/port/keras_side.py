@@ -1,6 +1,7 @@
 """Keras 3 as one side of a port: read a model into a spec, build one from a spec, run it.
 
-Supported models: ``keras.Sequential`` of ``Dense`` (activation linear, relu, sigmoid,
+Supported models: ``keras.Sequential``, Functional models and ``keras.Model`` subclasses
+whose layers form one chain (keras_graph.py), of ``Dense`` (activation linear, relu, sigmoid,
 tanh, softmax or log_softmax; kernel_regularizer None or ``L2``), ``BatchNormalization`` (last axis,
 center and scale), ``ReLU`` (plain), ``LeakyReLU``, ``Activation``, ``Softmax``,
 ``Dropout``, ``Flatten``. Optimizers: ``Adam`` (and ``TextbookAdam``), ``SGD``, ``RMSprop``.
@@ -142,22 +143,21 @@ def _layer_specs(layer: Any) -> list[LayerSpec]:
     raise _unsupported_layer(layer)
 
 
-def spec_from_keras(model: Any) -> ModelSpec:
-    """The ModelSpec of a built keras.Sequential (arrays copied)."""
-    if not isinstance(model, keras.Sequential):
-        raise ValueError(
-            f"port: the Keras model class {type(model).__name__} is not supported; a model must "
-            f"be a keras.Sequential of {', '.join(SUPPORTED[:-1])}"
-        )
-    if not model.built:
-        raise ValueError("port: the Keras model must be built (give it a keras.Input); "
-                         "received an unbuilt Sequential")
-    layers = [s for layer in model.layers for s in _layer_specs(layer)]
+def spec_from_keras(model: Any, input_shape: tuple[int, ...] | None = None) -> ModelSpec:
+    """The ModelSpec of a built Keras model: a Sequential, a Functional model or a
+    keras.Model subclass whose layers form one chain (keras_graph.py; arrays copied)."""
+    from .keras_graph import input_shape_of, keras_chain
+
+    if isinstance(model, keras.Model) and not model.built:
+        raise ValueError(f"port: the Keras model {model.name!r} must be built (give it a "
+                         "keras.Input, or call it once on data); received an unbuilt model")
+    layers = [s for _, specs in keras_chain(model, _layer_specs, input_shape) for s in specs]
     if not layers:
         raise ValueError("spec_from_keras: the model has no supported layer")
-    input_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
-    dtype = np.dtype(model.layers[0].variable_dtype).name
-    return ModelSpec(layers, input_shape, dtype, "keras")
+    shape = input_shape or input_shape_of(model)
+    dtype = np.dtype(model.variable_dtype if not model.weights else
+                     model.weights[0].dtype).name
+    return ModelSpec(layers, tuple(shape), dtype, "keras")
 
 
 def as_keras(spec: ModelSpec) -> ModelSpec:
@@ -242,11 +242,13 @@ def optimizer_spec_from_keras(optimizer: Any, model: keras.Sequential, spec: Mod
     return OptimizerSpec(kind, hyper, form, t, state)
 
 
-def _spec_variables(model: keras.Sequential, spec: ModelSpec) -> dict[str, Any]:
-    """Global name -> trainable variable, for models whose Dense layers may carry an
-    activation (one Keras layer, two spec layers)."""
+def _spec_variables(model: Any, spec: ModelSpec) -> dict[str, Any]:
+    """Global name -> trainable variable, in the order the model applies its layers (a
+    Dense with an activation is one Keras layer, two spec layers)."""
+    from .keras_graph import keras_chain
+
     out, dense, last_dense = {}, 0, None
-    for layer in model.layers:
+    for layer, _ in keras_chain(model, _layer_specs, spec.input_shape):
         cls = type(layer).__name__
         if cls == "Dense":
             dense += 1

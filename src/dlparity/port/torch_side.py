@@ -115,6 +115,9 @@ def _chain(model: nn.Module) -> list[tuple[LayerSpec, nn.Module | None]]:
                 if (s := _layer_spec(m, n)) is not None]
     from .trace import torch_chain
 
+    if not isinstance(model, (nn.Sequential, nn.ModuleList, nn.ModuleDict)) and \
+            type(model).__module__.startswith("torch.nn."):  # a single layer as the model
+        return [(s, model)] if (s := _layer_spec(model, "")) is not None else []
     return torch_chain(model, _layer_spec)
 
 
