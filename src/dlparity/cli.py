@@ -6,6 +6,7 @@
     dlparity export-vectors DIR   the reference's inputs/outputs as .npy + JSON, for any language
     dlparity train                train a preset with numpy, torch or tf, with a progress bar
     dlparity bench                time the three on the MNIST / CIFAR-10 FC models
+    dlparity grade DIR            grade a class (gradebook, HTML reports), or --gradescope
     dlparity conventions          where torch / Keras defaults diverge from the formulas
     dlparity port SRC DST         convert a model + optimizer state between .pt, .keras, .npz
     dlparity diff A B --batch X   layer-by-layer / trajectory diff of two models, --explain
@@ -164,6 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
                        "JSON, PNG)", description=bench_cmd.DESCRIPTION)
     bench_cmd.add_arguments(p)
     p.set_defaults(func=bench_cmd.run)
+
+    from dlparity.grade import cli as grade_cmd
+
+    p = sub.add_parser("grade", help="check a whole class (gradebook CSV/JSON, HTML reports, "
+                       "summary chart), or one Gradescope submission")
+    grade_cmd.add_arguments(p)
+    p.set_defaults(func=grade_cmd.run)
 
     from dlparity.port import cli as port_cmd
 
