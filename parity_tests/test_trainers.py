@@ -1,14 +1,13 @@
 """The idiomatic ``Trainer`` of each package (``dlparity.<impl>.training``) against the
-reference's, and each framework's own dropout (``layers.native_dropout``) by its statistics.
+reference's, and the reference's against values derived without it.
 
 - the first 3 steps of tiny float64 nets (Adam, SGD momentum with batch norm, Nesterov,
   plain SGD on a regression): losses and parameters equal the reference Trainer's;
 - the dating net 2-5-5-5-1 from the document's fixed weights, 1,000 full-batch SGD steps:
   equal at every step;
-- the reference Trainer itself: its first SGD step is the loss and numerical gradient of
-  the model written out here, and its steps are the CS231n loop (model.loss + update rule);
-- native_dropout keeps 1 - p of the entries (within 5 standard errors) and scales them by
-  1/(1 - p).
+- the reference Trainer itself: its first steps (every case, and the dating net's) are the
+  loss written out here, its central-difference gradient and the textbook update rules; a
+  seeded Trainer in every package starts at the seeded rule written out here.
 
 ``torch.compile`` is not run here (its first step compiles for ~10 s or more on this CPU):
 set DLPARITY_TORCH_COMPILE=1 to run its test.
@@ -23,21 +22,18 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from support.training import train
 
-import dlparity.reference as ref
 from dlparity.bases.models import parameter_shapes
-from dlparity.implementations import DEVICES, FRAMEWORKS, load, on_device, require
+from dlparity.implementations import DEVICES, FRAMEWORKS, load, require
 from dlparity.oracle.compare import compare_outputs
-from dlparity.oracle.tolerances import DEFAULT, tolerance
-from dlparity.reference import gradcheck, models, optim, presets
+from dlparity.oracle.tolerances import DEFAULT, Tol, tolerance
+from dlparity.reference import presets
 from dlparity.reference import training as ref_training
 
 IMPLS = ("reference", *FRAMEWORKS)
 STEPS = 3
 DATING = "dating_fc_2_5_5_5_1"
 DATING_STEPS = 1000
-Z = 5.0  # standard errors allowed for a keep rate (a false alarm ~1 in 1.7 million)
 
 # Tiny float64 nets; weights drawn here with std 0.5 so that ReLUs are on and off.
 CASES: dict[str, dict] = {
@@ -172,76 +168,153 @@ def test_dating_net_1000_sgd_steps_equal_reference_trainer(impl_name, device) ->
 
 
 # ------------------------------------------------ the reference Trainer is the SPEC step
+# The root every framework Trainer is compared with, held here to values derived without
+# it: the loss written out below (SPEC.md §2 Models), its gradient by central differences,
+# and the textbook update rules (SPEC.md §2 Optimizers; adamw: docs/api.md), each with its
+# own state. No reference model, layer or update rule is called.
+
+BN_EPS = 1e-5  # SPEC.md §2 batch norm
 
 
-def _two_layer_loss(p: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, reg: float) -> float:
-    """Softmax cross-entropy of relu(X W1 + b1) W2 + b2, averaged over N, + 0.5 reg sum W**2."""
-    scores = np.maximum(X @ p["W1"] + p["b1"], 0.0) @ p["W2"] + p["b2"]  # (N, C)
-    log_z = np.log(np.sum(np.exp(scores - scores.max(axis=1, keepdims=True)), axis=1))
-    log_p = scores[np.arange(len(y)), y] - scores.max(axis=1) - log_z  # (N,)
-    return float(-log_p.mean() + 0.5 * reg * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2)))
+def _independent_loss(p: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray,
+                      spec: dict) -> float:
+    """Classification: softmax cross-entropy of the scores, averaged over N, + 0.5 reg
+    sum W**2 over weights only. Regression: (1/N) sum (out - y)**2. Hidden layers are
+    affine [-> batch norm, train mode: batch mean and biased variance] -> ReLU."""
+    L = len(spec["layer_dims"]) - 1
+    h = X  # (N, D)
+    for i in range(1, L):
+        a = h @ p[f"W{i}"] + p[f"b{i}"]  # (N, d_i)
+        if spec.get("normalization") == "batchnorm":
+            mu, var = a.mean(axis=0), ((a - a.mean(axis=0)) ** 2).mean(axis=0)  # (d_i,)
+            a = p[f"gamma{i}"] * (a - mu) / np.sqrt(var + BN_EPS) + p[f"beta{i}"]
+        h = np.maximum(a, 0.0)
+    out = h @ p[f"W{L}"] + p[f"b{L}"]  # (N, K)
+    if spec.get("task") == "regression":
+        return float(np.sum((out - y.reshape(out.shape)) ** 2) / len(X))
+    shifted = out - out.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C)
+    l2 = sum(np.sum(w * w) for k, w in p.items() if k.startswith("W"))
+    return float(-log_p[np.arange(len(y)), y].mean() + 0.5 * spec.get("reg", 0.0) * l2)
+
+
+def _central_difference(f, p: dict[str, np.ndarray], h: float = 1e-6) -> dict[str, np.ndarray]:
+    grads = {}
+    for k, w in p.items():
+        g = np.zeros_like(w)
+        for ix in np.ndindex(w.shape):
+            plus, minus = {**p, k: w.copy()}, {**p, k: w.copy()}
+            plus[k][ix] += h
+            minus[k][ix] -= h
+            g[ix] = (f(plus) - f(minus)) / (2 * h)
+        grads[k] = g
+    return grads
+
+
+def _textbook_update(rule: str, w: np.ndarray, dw: np.ndarray, hp: dict, s: dict) -> np.ndarray:
+    """One step of ``rule`` with hyper-parameters ``hp`` (SPEC defaults filled in by the
+    caller) and state ``s`` (updated in place)."""
+    lr = hp["learning_rate"]
+    if rule == "sgd":
+        return w - lr * dw
+    if rule in ("sgd_momentum", "nesterov_momentum"):
+        v_prev = s.get("v", np.zeros_like(w))
+        s["v"] = hp["momentum"] * v_prev - lr * dw
+        if rule == "sgd_momentum":
+            return w + s["v"]
+        return w - hp["momentum"] * v_prev + (1 + hp["momentum"]) * s["v"]
+    if rule in ("adam", "adamw"):
+        b1, b2 = hp["beta1"], hp["beta2"]
+        s["t"] = s.get("t", 0) + 1
+        s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * dw
+        s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * dw * dw
+        m_hat, v_hat = s["m"] / (1 - b1 ** s["t"]), s["v"] / (1 - b2 ** s["t"])
+        step = m_hat / (np.sqrt(v_hat) + hp["epsilon"])
+        return w - lr * (step + hp.get("weight_decay", 0.0) * w)  # no decay: adam
+    raise AssertionError(f"no textbook formula for {rule}")
+
+
+TEXTBOOK_DEFAULTS = {"momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+
+def _independent_steps(spec: dict, params: dict, X: np.ndarray, y: np.ndarray,
+                       steps: int) -> list[dict[str, np.ndarray]]:
+    """Per step: {'loss': the loss before the update, **the parameters after it}."""
+    hp = {**TEXTBOOK_DEFAULTS, **spec["optim_config"]}
+    p = {k: w.copy() for k, w in params.items()}
+    state: dict[str, dict] = {k: {} for k in p}
+    out = []
+    for _ in range(steps):
+        loss = _independent_loss(p, X, y, spec)
+        grads = _central_difference(lambda q: _independent_loss(q, X, y, spec), p)
+        p = {k: _textbook_update(spec["update_rule"], w, grads[k], hp, state[k])
+             for k, w in p.items()}
+        out.append({"loss": np.float64(loss), **p})
+    return out
+
+
+# The central differences are good to ~1e-10; an Adam step divides by |dw| + eps, so the
+# parameters are compared to 1e-7 (a wrong formula, lr or default is off by ~lr).
+INDEPENDENT = Tol(rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("n", [1, 7])
 def test_reference_trainer_sgd_step_is_loss_and_numerical_gradient(n: int) -> None:
     rng = np.random.default_rng(n)
-    dims, reg, lr = (5, 4, 3), 0.3, 0.2
-    shapes = parameter_shapes(dims, None)
+    spec = dict(layer_dims=(5, 4, 3), reg=0.3, update_rule="sgd",
+                optim_config={"learning_rate": 0.2})
+    shapes = parameter_shapes(spec["layer_dims"], None)
     params = {k: rng.standard_normal(s) for k, s in shapes.items()}
-    X, y = rng.standard_normal((n, dims[0])), rng.integers(0, dims[-1], size=n)
-    trainer = ref_training.Trainer(dims, reg=reg, update_rule="sgd", params=params,
-                                   optim_config={"learning_rate": lr}, dtype=np.float64)
-    loss = trainer.step(X, y)
-    np.testing.assert_allclose(loss, _two_layer_loss(params, X, y, reg), rtol=1e-12)
-    after = trainer.export_params()
-    for k, w in params.items():
-        grad = gradcheck.eval_numerical_gradient(lambda _: _two_layer_loss(params, X, y, reg), w)
-        np.testing.assert_allclose(after[k], w - lr * grad, rtol=1e-7, atol=1e-9, err_msg=k)
+    X, y = rng.standard_normal((n, 5)), rng.integers(0, 3, size=n)
+    trainer = ref_training.Trainer(**spec, params=params, dtype=np.float64)
+    _assert_same(f"sgd n={n}", _run(trainer, X, y, 1), _independent_steps(spec, params, X, y, 1),
+                 INDEPENDENT)
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_reference_trainer_steps_are_the_model_loss_and_update_rule_loop(case: str) -> None:
-    """Trainer.step == model.loss(X, y), then rule(w, dw, config) per parameter, one config
-    each (the CS231n Solver's step), with the reference's own model and rules."""
-    spec = CASES[case]
+def test_reference_trainer_steps_are_the_spec_loss_gradient_and_update_rule(case: str) -> None:
+    """The first STEPS steps of each case: the loss before each step, and the parameters
+    after it, equal the independently derived ones."""
     params, X, y = _case_data(case)
-    if spec.get("task") == "regression":
-        model = models.RegressionNet(params)
-    else:
-        model = models.FullyConnectedNet(
-            list(spec["layer_dims"][1:-1]), spec["layer_dims"][0], spec["layer_dims"][-1],
-            reg=spec.get("reg", 0.0), dtype=np.float64, normalization=spec.get("normalization"))
-        model.params = {k: a.copy() for k, a in params.items()}
-    rule = getattr(optim, spec["update_rule"])
-    configs = {k: dict(spec["optim_config"]) for k in model.params}
-    want = []
-    for _ in range(STEPS):
-        loss, grads = model.loss(X, y)
-        for k in model.params:
-            model.params[k], configs[k] = rule(model.params[k], grads[k], configs[k])
-        want.append({"loss": np.float64(loss), **{k: model.params[k] for k in params}})
-    _assert_same(f"{case} reference", _reference_steps(case)[0], want, DEFAULT["float64"])
+    want = _independent_steps(CASES[case], params, X, y, STEPS)
+    _assert_same(f"{case} reference", _reference_steps(case)[0], want, INDEPENDENT)
 
 
-def test_reference_dating_trainer_follows_the_parity_training_loop() -> None:
+def test_reference_dating_trainer_is_full_batch_sgd_at_the_documents_rate() -> None:
+    """Trainer.from_preset(DATING): the document's fixed start, full-batch SGD at lr 1e-4
+    (SPEC.md §2 Models (b)), MSE: the first steps as derived independently."""
     X, y = _dating_data()
-    want = train(ref, DATING, X, y, 50)
-    got = _reference_dating()[:50]
-    np.testing.assert_array_equal([g["loss"] for g in got], want.losses)
-    for g, w in zip(got, want.params, strict=True):
-        for k in w:
-            np.testing.assert_array_equal(g[k], w[k], err_msg=k)
+    spec = dict(layer_dims=(2, 5, 5, 5, 1), task="regression", update_rule="sgd",
+                optim_config={"learning_rate": 1e-4})
+    start = presets.PRESETS[DATING].initial_arrays(np.float64)
+    _assert_same(DATING, _reference_dating()[:STEPS],
+                 _independent_steps(spec, start, X, y, STEPS), INDEPENDENT)
 
 
-def test_seeded_starting_point_is_fully_connected_nets() -> None:
+def _seeded_start(dims: tuple[int, ...], seed: int) -> dict[str, np.ndarray]:
+    """FullyConnectedNet's seeded start with batch norm, written out from its rule
+    (docs/api.md, ``dlparity.formulas.seeded_params``): ``rng = default_rng(seed)``; in the
+    order W1, b1, gamma1, beta1, W2, ...: W = 1e-2 * rng.standard_normal((d_in, d_out)),
+    b and beta zeros, gamma ones; the last layer has no gamma and beta."""
+    rng, out = np.random.default_rng(seed), {}
+    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:], strict=True), start=1):
+        out[f"W{i}"] = 1e-2 * rng.standard_normal((d_in, d_out))
+        out[f"b{i}"] = np.zeros(d_out)
+        if i < len(dims) - 1:
+            out[f"gamma{i}"], out[f"beta{i}"] = np.ones(d_out), np.zeros(d_out)
+    return out
+
+
+@pytest.mark.parametrize("impl_name", IMPLS)
+def test_seeded_trainer_starts_at_the_written_out_seeded_rule(impl_name: str) -> None:
+    _skip_unless_available(impl_name, "cpu")
     dims = (7, 6, 5, 3)
-    trainer = ref_training.Trainer(dims, normalization="batchnorm", seed=11, dtype=np.float64)
-    model = models.FullyConnectedNet(list(dims[1:-1]), dims[0], dims[-1], seed=11,
-                                           normalization="batchnorm", dtype=np.float64)
-    got = trainer.export_params()
-    assert list(got) == list(model.params)
-    for k, w in model.params.items():
-        np.testing.assert_array_equal(got[k], w, err_msg=k)
+    trainer = _module(impl_name).Trainer(dims, normalization="batchnorm", seed=11,
+                                         dtype=np.float64)
+    got, want = trainer.export_params(), _seeded_start(dims, 11)
+    assert list(got) == list(want)
+    for k, w in want.items():
+        np.testing.assert_array_equal(got[k], w, err_msg=f"{impl_name} {k}")
 
 
 # ------------------------------------------------------------ dropout in a Trainer
@@ -295,47 +368,6 @@ def test_trainer_step_checks_the_batch_alike(impl_name) -> None:
         trainer.step(X, np.array([0, 3]))
     with pytest.raises(TypeError, match=r"Trainer.step: y must have an integer dtype"):
         trainer.step(X, np.zeros(2))
-
-
-# ------------------------------------------------------------------- native_dropout
-
-DROPOUT_N = 100_000
-
-
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("p", [0.5, 0.75, 0.3])
-@pytest.mark.parametrize("impl_name", list(FRAMEWORKS))
-def test_native_dropout_keeps_1_minus_p_scaled_by_1_over_1_minus_p(impl_name, p, dtype,
-                                                                   device) -> None:
-    _skip_unless_available(impl_name, device)
-    impl = load(impl_name)
-    x = np.random.default_rng(6).uniform(1.0, 2.0, size=(DROPOUT_N // 100, 100)).astype(dtype)
-    with on_device(impl, device):
-        out = impl.layers.native_dropout(x, p, seed=7)
-    assert out.shape == x.shape and out.dtype == x.dtype, (out.shape, out.dtype)
-    assert np.all(np.isfinite(out))
-    kept = out != 0  # x is never 0
-    rate, se = kept.mean(), np.sqrt(p * (1 - p) / x.size)
-    assert abs(rate - (1 - p)) <= Z * se, f"keep rate {rate:.5f}, expected {1 - p} ± {Z * se:.5f}"
-    want = x[kept] / dtype(1 - p)
-    if p in (0.5, 0.75):  # 1/(1 - p) is a power of 2: exact in any float
-        np.testing.assert_array_equal(out[kept], want)
-    else:  # torch and TF multiply by 1/(1 - p) rounded to x's dtype: one rounding apart
-        np.testing.assert_array_max_ulp(out[kept], want, maxulp=1)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("impl_name", list(FRAMEWORKS))
-def test_native_dropout_with_p_0_returns_x_and_a_seed_repeats_the_mask(impl_name, dtype) -> None:
-    _skip_unless_available(impl_name, "cpu")
-    dropout = load(impl_name).layers.native_dropout
-    x = np.random.default_rng(8).uniform(1.0, 2.0, size=(40, 50)).astype(dtype)
-    out = dropout(x, 0.0)
-    np.testing.assert_array_equal(out, x)
-    assert out.dtype == x.dtype
-    np.testing.assert_array_equal(dropout(x, 0.5, seed=3), dropout(x, 0.5, seed=3))
-    assert np.any(dropout(x, 0.5, seed=3) != dropout(x, 0.5, seed=4))
 
 
 # ------------------------------------------------------------- torch.compile (opt-in)
