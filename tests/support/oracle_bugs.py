@@ -21,9 +21,7 @@ REFERENCE_DIR = Path(ref.__file__).resolve().parent
 @dataclass(frozen=True)
 class Bug:
     """Replace ``old`` by ``new`` (the ``occurrence``-th match; 0 = every match) in the
-    copy's ``file``; ``function`` is the one catalogue function this breaks. ``fallback``:
-    other (old, new) spellings of the same bug, tried in order when the reference's code
-    has been rewritten since."""
+    copy's ``file``; ``function`` is the one catalogue function this breaks."""
 
     id: str
     family: str
@@ -32,7 +30,6 @@ class Bug:
     old: str
     new: str
     occurrence: int = 1
-    fallback: tuple[tuple[str, str], ...] = ()
 
 
 BUGS: tuple[Bug, ...] = (
@@ -336,12 +333,10 @@ def plant(package: Path, bug: Bug) -> None:
     copy); raise if its text is not found (the code changed under the bug: update it)."""
     path = package if package.is_file() else package / bug.file
     text = path.read_text()
-    for old, new in ((bug.old, bug.new), *bug.fallback):  # noqa: B007 -- used after the loop
-        count = text.count(old)
-        if count and bug.occurrence <= count:
-            break
-    else:
-        raise LookupError(f"bug {bug.id}: {bug.old!r} not found in {bug.file}")
+    old, new = bug.old, bug.new
+    if text.count(old) < max(bug.occurrence, 1):
+        raise LookupError(f"bug {bug.id}: {old!r} not found {max(bug.occurrence, 1)} time(s) "
+                          f"in {bug.file}")
     if bug.occurrence == 0:
         text = text.replace(old, new)
     else:
