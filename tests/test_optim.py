@@ -13,12 +13,16 @@ import re
 import numpy as np
 import pytest
 
+from dlparity.catalogue import BY_NAME, OPTIMIZERS
 from dlparity.contract import optim as contract
 from dlparity.reference import optim
 
-RULES = ("sgd", "sgd_momentum", "nesterov_momentum", "adagrad", "rmsprop", "adam", "adamw")
+# Every update rule of the catalogue: a new rule is tested here, and fails until it has a row
+# below (its defaults and state written out from SPEC.md / docs/api.md).
+RULES = tuple(e.name for e in OPTIMIZERS)
 
-# SPEC.md §2's defaults, written out again here so the test does not read the contract's table.
+# SPEC.md §2's defaults, written out again here so the test does not read the contract's
+# table; test_hand_tables_state_what_the_catalogue_records holds the catalogue to them.
 SPEC_DEFAULTS = {
     "sgd": {"learning_rate": 1e-2},
     "sgd_momentum": {"learning_rate": 1e-2, "momentum": 0.9},
@@ -42,6 +46,7 @@ SPEC_DEFAULTS = {
     },
 }
 
+# The state arrays each rule keeps in its config (w's shape), from the same pages.
 STATE_KEYS = {
     "sgd": (),
     "sgd_momentum": ("velocity",),
@@ -52,6 +57,18 @@ STATE_KEYS = {
     "adamw": ("m", "v"),
 }
 
+
+
+def test_hand_tables_state_what_the_catalogue_records() -> None:
+    """SPEC_DEFAULTS and STATE_KEYS (SPEC.md written out again) against the catalogue, the
+    one place the implementations read them from (``dlparity.catalogue``)."""
+    assert set(SPEC_DEFAULTS) == set(RULES) == set(STATE_KEYS), (
+        f"rows for {sorted(SPEC_DEFAULTS)}, {sorted(STATE_KEYS)}; catalogue rules {RULES}")
+    for rule in RULES:
+        entry = BY_NAME[rule]
+        assert dict(entry.hyper) == SPEC_DEFAULTS[rule], (rule, dict(entry.hyper))
+        assert entry.state == STATE_KEYS[rule], (rule, entry.state)
+        assert entry.counter == ("t" if rule in ("adam", "adamw") else ""), (rule, entry.counter)
 
 # --- the textbook formulas: w0, the gradients and the learning rate of each step in, the
 # --- weights after each step out.

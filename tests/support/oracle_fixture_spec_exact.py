@@ -24,14 +24,16 @@ from typing import Any
 
 import numpy as np
 
+from dlparity.catalogue import CATALOGUE as _CATALOGUE
+
 _spec = importlib.util.spec_from_file_location(
     "_dlparity_spec_exact_base", Path(__file__).with_name("oracle_fixture_student.py"))
 _base = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_base)
 
-# SPEC.md's names only: dlparity's extensions (adamw) are no part of the contract.
-CATALOGUE_NAMES = [n for n in dir(_base) if not n.startswith("_") and n != "adamw"
-                   and callable(getattr(_base, n))]
+# SPEC.md's names only: dlparity's extensions (the catalogue's ``extension`` entries, e.g.
+# adamw) are no part of the contract.
+CATALOGUE_NAMES = [e.name for e in _CATALOGUE if not e.extension]
 globals().update({n: getattr(_base, n) for n in CATALOGUE_NAMES})
 
 
