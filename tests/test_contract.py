@@ -99,3 +99,18 @@ def test_outputs_are_finite(record, case) -> None:
         arr = np.asarray(value)
         if arr.dtype.kind == "f":
             assert np.all(np.isfinite(arr)), f"{record.name} ({case.name}): {key} not finite"
+
+
+def test_layer_contract_has_a_function_per_catalogue_forward() -> None:
+    """``dlparity.contract.layers.__all__`` follows the catalogue; each name it lists (one
+    per forward) is defined there, with the reference forward's parameters."""
+    import inspect
+
+    from dlparity.contract import layers
+
+    missing = [n for n in layers.__all__ if not hasattr(layers, n)]
+    assert not missing, f"dlparity.contract.layers lacks {missing}"
+    for name in layers.__all__:
+        if name.endswith("_forward"):
+            assert (list(inspect.signature(getattr(layers, name)).parameters)
+                    == list(inspect.signature(getattr(ref, name)).parameters)), name

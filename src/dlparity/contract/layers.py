@@ -32,22 +32,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from dlparity import validate as v
+from dlparity.catalogue import names_in
 
-__all__ = [
-    "BatchnormSettings",
-    "DropoutSettings",
-    "affine_forward",
-    "relu_forward",
-    "leaky_relu_forward",
-    "sigmoid_forward",
-    "tanh_forward",
-    "softmax_forward",
-    "log_softmax_forward",
-    "dropout_forward",
-    "batchnorm_forward",
-    "affine_relu_forward",
-    "affine_batchnorm_relu_forward",
-]
+#: The two settings types and one contract function per forward of the catalogue's
+#: ``layers`` module (dlparity.catalogue): a backward takes an opaque cache.
+__all__ = ["BatchnormSettings", "DropoutSettings",
+           *(n for n in names_in("layers") if n.endswith("_forward"))]
 
 MODES = ("train", "test")
 
