@@ -57,7 +57,8 @@ def test_hyper_parameters_in_the_targets_meaning(tmp_path) -> None:
     k = keras_mlp([keras.layers.Dense(8, kernel_regularizer=keras.regularizers.L2(5e-5)),
                    keras.layers.BatchNormalization(), keras.layers.Dense(3)])
     spec = port.read(k).spec
-    assert spec.layers[0].config["reg"] == 1e-4  # L2(l2) = 0.5 * (2 * l2) * sum(W**2)
+    # L2(l2) = 0.5 * (2 * l2) * sum(W**2), with l2 as Keras computes with it: float32
+    assert spec.layers[0].config["reg"] == 2 * float(np.float32(5e-5)) != 1e-4
     assert spec.layers[1].config["momentum"] == 0.99
     t = port.convert(k, "torch").model
     assert (t[1].momentum, t[1].eps) == (pytest.approx(0.01), 1e-3)
@@ -131,8 +132,12 @@ def test_keras_losses_by_object_and_name() -> None:
     assert port.read(k).setup.loss == port.LossSpec("softmax_cross_entropy", False, "mean")
     k.compile(optimizer="sgd", loss=keras.losses.MeanSquaredError())
     assert port.read(k).setup.loss.kind == "mse"
+    k.compile(optimizer="sgd", loss="categorical_crossentropy")
+    assert port.read(k).setup.loss == port.LossSpec("softmax_cross_entropy", False, "mean", True)
     k.compile(optimizer="sgd", loss=keras.losses.BinaryCrossentropy())
-    with pytest.raises(ValueError, match="received from_logits=False, expected from_logits="):
+    assert port.read(k).setup.loss == port.LossSpec("sigmoid_cross_entropy", False, "mean")
+    k.compile(optimizer="sgd", loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1))
+    with pytest.raises(ValueError, match="no label_smoothing"):
         port.read(k)
 
 

@@ -286,6 +286,19 @@ def check_pair(a: ModelSpec, b: ModelSpec) -> None:
                                  f"{la.weights[k].shape} in A and {lb.weights[k].shape} in B")
 
 
+def class_labels(side: Side, y: np.ndarray | None) -> np.ndarray | None:
+    """Integer labels (N,) for a softmax cross-entropy given one-hot rows (N, C) (Keras's
+    categorical_crossentropy: the same function of the class index); else y as is."""
+    loss = side.setup.loss if side.setup else LossSpec()
+    if y is None or loss.kind != "softmax_cross_entropy" or np.ndim(y) != 2:
+        return y
+    y = np.asarray(y)
+    if not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
+        raise ValueError("diff: labels of a categorical cross-entropy given as rows must be "
+                         f"one-hot (one 1 per row); received rows summing to {y.sum(axis=1)[:3]}")
+    return y.argmax(axis=1)
+
+
 def upstream_gradient(a: Side, x: np.ndarray, labels: np.ndarray | None, seed: int,
                       training: bool, masks: list[np.ndarray | None]) -> np.ndarray:
     """The upstream gradient fed to both models: the gradient of A's data loss at the
@@ -299,7 +312,7 @@ def upstream_gradient(a: Side, x: np.ndarray, labels: np.ndarray | None, seed: i
     if labels is None:
         return np.random.default_rng(seed).standard_normal(h.shape) / h.shape[0]
     loss = a.setup.loss if a.setup else LossSpec()
-    return reference_loss(loss, h, labels)[1]
+    return reference_loss(loss, h, class_labels(a, labels))[1]
 
 
 def diff_models(a: Side, b: Side, x: np.ndarray, labels: np.ndarray | None = None, *,

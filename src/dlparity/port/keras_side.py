@@ -35,6 +35,7 @@ from .spec import (  # noqa: E402
     ModelSpec,
     OptimizerSpec,
     TrainingSetup,
+    float32_value,
     param_keys,
 )
 
@@ -80,13 +81,15 @@ def _regularizer(layer: Any) -> dict[str, Any]:
     if r is None:
         return {"reg": 0.0}
     name = type(r).__name__
-    if name == "L2":
-        return {"reg": 2.0 * float(r.l2), "reg_float32": True}
-    if name == "L1L2" and not r.l1:
-        return {"reg": 2.0 * float(r.l2), "reg_float32": True}
+    # Keras computes with its factors in float32 (L2(0.01) applies 0.00999999977648258):
+    # the spec holds the factors it computes with, so the port computes the same
+    l1 = float32_value(getattr(r, "l1", 0.0) or 0.0)
+    l2 = float32_value(getattr(r, "l2", 0.0) or 0.0)
+    if name in ("L2", "L1", "L1L2"):
+        return {"reg": 2.0 * l2, "reg_float32": True, "l1": l1}
     if name == "HalfL2":  # tf_impl's exact 0.5 * reg * sum(W**2)
         return {"reg": float(r.reg)}
-    raise _unsupported_layer(layer, f": kernel_regularizer {name}, only L2")
+    raise _unsupported_layer(layer, f": kernel_regularizer {name}, only L1, L2, L1L2")
 
 
 def _activation_spec(name: str, layer: Any) -> LayerSpec | None:
@@ -174,7 +177,11 @@ def _layer_name(layer: LayerSpec, key: tuple[str, str] | None, index: int) -> st
 def _build_layer(layer: LayerSpec, name: str, dtype: str) -> Any:
     c = layer.config
     if layer.kind == "dense":
-        reg = keras.regularizers.L2(c["reg"] / 2) if c["reg"] else None
+        reg = None
+        if c.get("l1"):
+            reg = keras.regularizers.L1L2(l1=c["l1"], l2=c["reg"] / 2)
+        elif c["reg"]:
+            reg = keras.regularizers.L2(c["reg"] / 2)
         return keras.layers.Dense(int(c["units"]), use_bias=bool(c["use_bias"]),
                                   kernel_regularizer=reg, dtype=dtype, name=name)
     if layer.kind == "batchnorm":
@@ -284,42 +291,55 @@ def build_keras_optimizer(opt: OptimizerSpec, variables: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------------- losses
 
 
+_LOSS_NAMES = {  # a compile() string or a keras.losses function -> (class, from_logits)
+    "sparse_categorical_crossentropy": ("SparseCategoricalCrossentropy", False),
+    "categorical_crossentropy": ("CategoricalCrossentropy", False),
+    "binary_crossentropy": ("BinaryCrossentropy", False),
+    "mse": ("MeanSquaredError", False), "mean_squared_error": ("MeanSquaredError", False),
+}
+_LOSS_KINDS = {"SparseCategoricalCrossentropy": ("softmax_cross_entropy", False),
+               "CategoricalCrossentropy": ("softmax_cross_entropy", True),
+               "MeanSquaredError": ("mse", False),
+               "BinaryCrossentropy": ("sigmoid_cross_entropy", False)}
+
+
 def loss_spec_from_keras(loss: Any) -> LossSpec:
-    """The LossSpec of a compiled Keras loss (object or string)."""
-    if isinstance(loss, str):
-        names = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
-                 "mse": keras.losses.MeanSquaredError,
-                 "mean_squared_error": keras.losses.MeanSquaredError}
-        if loss not in names:
-            raise ValueError(f"port: the Keras loss {loss!r} is not supported; supported: "
-                             f"{sorted(names)} or the loss objects")
-        loss = names[loss]()
-    cls = type(loss).__name__
-    cfg = loss.get_config() if hasattr(loss, "get_config") else {}
-    kinds = {"SparseCategoricalCrossentropy": "softmax_cross_entropy",
-             "MeanSquaredError": "mse", "BinaryCrossentropy": "sigmoid_cross_entropy"}
-    if cls not in kinds or cfg.get("reduction", "sum_over_batch_size") != "sum_over_batch_size":
+    """The LossSpec of a compiled Keras loss: a compile() string, a keras.losses function
+    or a loss object. Cross-entropies on probabilities (from_logits=False, the Keras
+    default) clip them to [1e-7, 1 - 1e-7], as the spec's from_logits=False does."""
+    name = loss if isinstance(loss, str) else getattr(loss, "__name__", None)
+    if name is not None:
+        if name not in _LOSS_NAMES:
+            raise ValueError(f"port: the Keras loss {name!r} is not supported; supported: "
+                             f"{sorted(_LOSS_NAMES)} or their loss objects")
+        cls, from_logits = _LOSS_NAMES[name]
+        cfg: dict[str, Any] = {"from_logits": from_logits}
+    else:
+        cls = type(loss).__name__
+        cfg = loss.get_config() if hasattr(loss, "get_config") else {}
+    if cls not in _LOSS_KINDS or cfg.get("reduction", "sum_over_batch_size") != \
+            "sum_over_batch_size" or cfg.get("label_smoothing"):
         raise ValueError(
             f"port: the Keras loss {loss!r} is not supported; supported: "
-            "SparseCategoricalCrossentropy, MeanSquaredError, BinaryCrossentropy(from_logits=True)"
-            " with reduction='sum_over_batch_size'"
+            f"{', '.join(_LOSS_KINDS)} with reduction='sum_over_batch_size' and no "
+            "label_smoothing"
         )
-    from_logits = bool(cfg.get("from_logits", True))
-    if cls == "BinaryCrossentropy" and not from_logits:
-        raise ValueError("port: BinaryCrossentropy on probabilities is not supported; received "
-                         "from_logits=False, expected from_logits=True (a model ending in logits)")
-    return LossSpec(kinds[cls], from_logits, "mean")
+    kind, one_hot = _LOSS_KINDS[cls]
+    from_logits = bool(cfg.get("from_logits", kind == "mse"))
+    return LossSpec(kind, from_logits or kind == "mse", "mean", one_hot)
 
 
 def keras_loss_object(loss: LossSpec) -> Any | None:
     """The stock Keras loss of a spec, or None when Keras has none (reduction 'batchmean')."""
     if loss.kind == "softmax_cross_entropy":
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=loss.from_logits)
+        cls = keras.losses.CategoricalCrossentropy if loss.one_hot else \
+            keras.losses.SparseCategoricalCrossentropy
+        return cls(from_logits=loss.from_logits)
     if loss.reduction != "mean":
         return None
     if loss.kind == "mse":
         return keras.losses.MeanSquaredError()
-    return keras.losses.BinaryCrossentropy(from_logits=True)
+    return keras.losses.BinaryCrossentropy(from_logits=loss.from_logits)
 
 
 def keras_loss(loss: LossSpec, out: tf.Tensor, y: np.ndarray) -> tf.Tensor:
@@ -332,7 +352,7 @@ def keras_loss(loss: LossSpec, out: tf.Tensor, y: np.ndarray) -> tf.Tensor:
     if loss.kind == "mse":
         per = keras.losses.mean_squared_error(yt, out)
     else:
-        per = keras.losses.binary_crossentropy(yt, out, from_logits=True)
+        per = keras.losses.binary_crossentropy(yt, out, from_logits=loss.from_logits)
     k = 1 if loss.reduction == "mean" else int(np.prod(out.shape[1:]))
     return tf.reduce_mean(per) * k  # mean over N*K, or sum over K and mean over N
 

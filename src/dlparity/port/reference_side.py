@@ -178,6 +178,8 @@ def layer_backward(layer: LayerSpec, g: np.ndarray, cache: Any
     if kind == "dense":
         dx, dW, db = ref.affine_backward(g, cache)
         grads = {"W": dW + effective_reg(c) * w["W"] if c["reg"] else dW}
+        if c.get("l1"):
+            grads["W"] = grads["W"] + c["l1"] * np.sign(w["W"])
         if "b" in w:
             grads["b"] = db
         return dx, grads
@@ -215,6 +217,17 @@ class ReferenceRunner:
 # ------------------------------------------------------------------------ losses
 
 
+def _binary_crossentropy_probs(p: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Keras's binary cross-entropy on probabilities, summed over K and averaged over N:
+    c = clip(p, 1e-7, 1 - 1e-7); loss = -mean_N sum_K (y log c + (1 - y) log(1 - c));
+    the gradient is 0 where p lies outside the clip range."""
+    n = p.shape[0]
+    c = np.clip(p, PROB_EPS, 1 - PROB_EPS)  # (N, K)
+    value = -np.sum(y * np.log(c) + (1 - y) * np.log(1 - c)) / n
+    inside = (p >= PROB_EPS) & (p <= 1 - PROB_EPS)
+    return float(value), np.where(inside, -(y / c - (1 - y) / (1 - c)) / n, 0.0)
+
+
 def reference_loss(loss: LossSpec, out: np.ndarray, y: np.ndarray
                    ) -> tuple[float, np.ndarray]:
     """(value, d value / d out) of the data loss with the reference's loss functions."""
@@ -228,12 +241,9 @@ def reference_loss(loss: LossSpec, out: np.ndarray, y: np.ndarray
         return float(value), np.where(inside, dz / clipped, 0.0)
     if loss.kind == "mse":
         value, dout = ref.mse_loss(out, y.astype(out.dtype).reshape(out.shape))
+    elif not loss.from_logits:
+        value, dout = _binary_crossentropy_probs(out, y.astype(out.dtype).reshape(out.shape))
     else:
-        if not loss.from_logits:
-            raise ValueError(
-                "reference_loss: sigmoid_cross_entropy takes logits (from_logits=True); "
-                "received from_logits=False"
-            )
         value, dout = ref.sigmoid_cross_entropy_loss(out, y.astype(out.dtype).reshape(out.shape))
     k = out.size // out.shape[0] if loss.reduction == "mean" else 1
     return float(value) / k, dout / k
@@ -309,7 +319,8 @@ class ReferenceTrainer:
             g, local = layer_backward(layer, g, cache)
             grads.update({f"{k}{key[1]}": v for k, v in local.items()} if key else {})
         penalty = sum(0.5 * effective_reg(la.config) * float(np.sum(la.weights["W"] ** 2))
-                      for la in self.spec.layers if la.kind == "dense" and la.config["reg"])
+                      + la.config.get("l1", 0.0) * float(np.sum(np.abs(la.weights["W"])))
+                      for la in self.spec.layers if la.kind == "dense")
         new = {}
         for name, w in self.spec.params().items():
             new[name], self.configs[name] = reference_update(self.opt, w, grads[name],

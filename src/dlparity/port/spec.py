@@ -65,7 +65,7 @@ OPTIMIZER_KINDS = ("adam", "sgd", "rmsprop")
 OPTIMIZER_STATE = {"adam": ("m", "v"), "sgd": ("velocity",), "rmsprop": ("cache",)}
 
 _DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
-    "dense": {"use_bias": True, "reg": 0.0, "reg_float32": False},
+    "dense": {"use_bias": True, "reg": 0.0, "reg_float32": False, "l1": 0.0},
     "batchnorm": {"momentum": 0.9, "eps": 1e-5, "running_var_unbiased": False},
     "leaky_relu": {"alpha": 0.01, "alpha_float32": False},
     "dropout": {"p": 0.5},
@@ -336,6 +336,8 @@ class LossSpec:
     - from_logits: False means the outputs are taken for probabilities (Keras's
       SparseCategoricalCrossentropy default): loss = -log(c_y / sum(c)), c = clip(out,
       1e-7, 1 - 1e-7).
+    - one_hot: the user's labels are one-hot rows (Keras's categorical_crossentropy); the
+      loss is the same function of the class index, which every side is given.
     - reduction: 'mean' averages over every element (N*K: torch's and Keras's default for
       mse and the sigmoid cross-entropy), 'batchmean' sums over K and averages over N
       (SPEC.md's mse_loss and sigmoid_cross_entropy_loss). The softmax cross-entropy is
@@ -345,6 +347,7 @@ class LossSpec:
     kind: str = "softmax_cross_entropy"
     from_logits: bool = True
     reduction: str = "mean"
+    one_hot: bool = False  # labels as one-hot rows (Keras's categorical_crossentropy)
 
     def __post_init__(self) -> None:
         if self.kind not in LOSS_KINDS:
@@ -418,7 +421,7 @@ class TrainingSetup:
     def config_json(self) -> dict[str, Any]:
         return {
             "loss": {"kind": self.loss.kind, "from_logits": self.loss.from_logits,
-                     "reduction": self.loss.reduction},
+                     "reduction": self.loss.reduction, "one_hot": self.loss.one_hot},
             "optimizer": None if self.optimizer is None else self.optimizer.config_json(),
         }
 

@@ -269,11 +269,15 @@ def build_torch_optimizer(opt: OptimizerSpec, params: dict[str, tuple[torch.Tens
 def loss_spec_from_torch(loss: nn.Module) -> LossSpec:
     """The LossSpec of a torch loss module (CrossEntropyLoss, MSELoss, BCEWithLogitsLoss)."""
     kinds = {nn.CrossEntropyLoss: "softmax_cross_entropy", nn.MSELoss: "mse",
-             nn.BCEWithLogitsLoss: "sigmoid_cross_entropy"}
-    if type(loss) not in kinds or getattr(loss, "reduction", "mean") != "mean":
+             nn.BCEWithLogitsLoss: "sigmoid_cross_entropy",
+             nn.NLLLoss: "softmax_cross_entropy", nn.BCELoss: "sigmoid_cross_entropy"}
+    if type(loss) not in kinds or getattr(loss, "reduction", "mean") != "mean" or \
+            getattr(loss, "weight", None) is not None or getattr(loss, "label_smoothing", 0):
         raise ValueError(f"port: the torch loss {loss!r} is not supported; supported: "
-                         "CrossEntropyLoss(), MSELoss(), BCEWithLogitsLoss() with reduction='mean'")
-    return LossSpec(kinds[type(loss)], True, "mean")
+                         "CrossEntropyLoss(), NLLLoss() (after log_softmax: the same "
+                         "function of the logits), MSELoss(), BCEWithLogitsLoss(), BCELoss() "
+                         "with reduction='mean' and no class weights")
+    return LossSpec(kinds[type(loss)], not isinstance(loss, nn.BCELoss), "mean")
 
 
 def torch_loss(loss: LossSpec, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -284,6 +288,8 @@ def torch_loss(loss: LossSpec, out: torch.Tensor, y: torch.Tensor) -> torch.Tens
         return F.cross_entropy(logits, y.long())
     y = y.to(out.dtype).reshape(out.shape)
     fn = F.mse_loss if loss.kind == "mse" else F.binary_cross_entropy_with_logits
+    if loss.kind == "sigmoid_cross_entropy" and not loss.from_logits:  # Keras's clip
+        out, fn = out.clamp(1e-7, 1 - 1e-7), F.binary_cross_entropy
     return fn(out, y) if loss.reduction == "mean" else fn(out, y, reduction="sum") / n
 
 
@@ -300,6 +306,20 @@ def _restore(m: nn.Module, kind: str, saved: dict[str, torch.Tensor]) -> dict[st
         m.running_var.copy_(saved["running_var"])
         m.num_batches_tracked.copy_(saved["num_batches_tracked"])
     return new
+
+
+def penalty(layer: LayerSpec, m: nn.Module) -> torch.Tensor | float:
+    """A dense layer's weight penalty as a loss term: 0.5 * reg * sum(W**2) + l1 * sum(|W|)
+    (a Keras kernel_regularizer carried to torch; 0 for other layers)."""
+    if layer.kind != "dense":
+        return 0.0
+    reg, l1 = float(layer.config.get("reg", 0.0)), float(layer.config.get("l1", 0.0))
+    out: torch.Tensor | float = 0.0
+    if reg:
+        out = out + 0.5 * reg * (m.weight**2).sum()
+    if l1:
+        out = out + l1 * m.weight.abs().sum()
+    return out
 
 
 class TorchRunner:
@@ -355,10 +375,7 @@ class TorchRunner:
         params = {k: t for k, t in _module_arrays(m, layer.kind).items()
                   if isinstance(t, nn.Parameter)}
         out = self._call(i, xt, training, mask)
-        reg = float(layer.config.get("reg", 0.0))
-        target = (out * self._t(g)).sum()
-        if reg:
-            target = target + 0.5 * reg * (m.weight**2).sum()
+        target = (out * self._t(g)).sum() + penalty(layer, m)
         grads = torch.autograd.grad(target, [xt, *params.values()], allow_unused=True)
         _restore(m, layer.kind, saved)
         dparams = {k: _np(gr.T if k == "W" else gr) for k, gr in zip(params, grads[1:],
@@ -368,7 +385,7 @@ class TorchRunner:
 
 class TorchTrainer:
     """Training steps with torch: the layers in turn (dropout by the given keep-masks), the
-    data loss + 0.5 * reg * sum(W**2) per dense layer, backward(), optimizer.step()."""
+    data loss + each dense layer's penalty (``penalty``), backward(), optimizer.step()."""
 
     framework = "torch"
 
@@ -390,8 +407,7 @@ class TorchTrainer:
         yt = torch.from_numpy(np.asarray(y)).to(r.device)
         loss = torch_loss(self.loss, h, yt)
         for layer, m in zip(r.spec.layers, r.modules, strict=True):
-            if layer.kind == "dense" and layer.config["reg"]:
-                loss = loss + 0.5 * layer.config["reg"] * (m.weight**2).sum()
+            loss = loss + penalty(layer, m)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()

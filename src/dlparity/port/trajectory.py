@@ -20,7 +20,7 @@ import numpy as np
 from dlparity.oracle.compare import compare_array
 from dlparity.oracle.tolerances import tolerance
 
-from .diff import Side, check_batch, check_dtypes, check_pair, dropout_masks
+from .diff import Side, check_batch, check_dtypes, check_pair, class_labels, dropout_masks
 from .spec import OptimizerSpec, TrainingSetup
 
 __all__ = ["TrajectoryReport", "trajectory_diff", "make_trainer", "plot_divergence",
@@ -156,7 +156,7 @@ def trajectory_diff(a: Side, b: Side, x: np.ndarray, y: np.ndarray | None = None
     x = check_batch(x, a.spec)
     next(_batches(x, x, batch_size, 1))  # checks batch_size before anything is built
     a, b = with_optimizer(a, b, optimizer), with_optimizer(b, a, optimizer)
-    y = default_labels(a, x.shape[0], seed) if y is None else np.asarray(y)
+    y = default_labels(a, x.shape[0], seed) if y is None else class_labels(a, np.asarray(y))
     rule = a.setup.optimizer.rule
     tol = tolerance(rule, dtype)
     ta, tb = make_trainer(a, dtype), make_trainer(b, dtype)
