@@ -90,3 +90,70 @@ def test_readme_starts_with_install_then_test_command() -> None:
     assert "pip install torch==2.13.0" in block[0]
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert block[1] in ci, "the README's test command must be the one .ci/run runs"
+
+
+def test_readme_function_table_lists_every_catalogue_name() -> None:
+    """'What is in the reference': each catalogue name in its module's row (a layer as its
+    stem: `affine` for affine_forward / affine_backward)."""
+    from dlparity.catalogue import CATALOGUE
+
+    rows = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = line.split(" | ")
+        if line.startswith("| `") and len(cells) == 2:
+            for module in re.findall(r"`(\w+)`", cells[0]):
+                rows[module] = cells[1]
+    missing = []
+    for e in CATALOGUE:
+        stem = re.sub(r"_(forward|backward)$", "", e.name)
+        if f"`{stem}`" not in rows.get(e.module, ""):
+            missing.append(f"{e.module}.{e.name}")
+    assert not missing, f"README.md's function table lacks {missing}"
+
+
+# The README's example parity failure: torch's Adam given betas=(beta1, beta1), planted in a
+# temporary copy of torch_impl that a pytest plugin installs as dlparity.torch_impl.
+PLANT_PLUGIN = '''
+import importlib.util, sys
+from pathlib import Path
+import dlparity
+d = Path(__file__).with_name("torch_copy")
+spec = importlib.util.spec_from_file_location("dlparity.torch_impl", d / "__init__.py",
+                                              submodule_search_locations=[str(d)])
+mod = importlib.util.module_from_spec(spec)
+sys.modules["dlparity.torch_impl"] = mod
+spec.loader.exec_module(mod)
+dlparity.torch_impl = mod
+'''
+
+
+def test_readme_parity_failure_is_what_the_suite_prints(tmp_path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    pytest.importorskip("torch")
+    import dlparity.torch_impl as torch_impl
+
+    copy = tmp_path / "torch_copy"
+    shutil.copytree(Path(torch_impl.__file__).parent, copy,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    optim = copy / "optim.py"
+    right = "torch.optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)"
+    assert optim.read_text().count(right) == 1, "torch_impl.adam changed: update this test"
+    optim.write_text(optim.read_text().replace(right, right.replace("beta2)", "beta1)")))
+    (tmp_path / "plant_plugin.py").write_text(PLANT_PLUGIN)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "plant_plugin", "-q", "-p", "no:cacheprovider",
+         "-p", "no:xdist", str(ROOT / "parity_tests" / "test_parity.py"),
+         "-k", "adam-optimizer-constant_lr-torch-float64-cpu"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert "1 failed" in run.stdout, run.stdout + run.stderr
+    text = (ROOT / "README.md").read_text()
+    shown = re.search(r"```text\n(adam \[constant_lr\].*?)```", text, re.S)
+    assert shown, "README.md shows no parity failure of adam [constant_lr]"
+    for line in shown.group(1).splitlines():
+        assert line in run.stdout.splitlines(), (
+            f"README.md's failure line is not what the suite prints:\n{line}\n"
+            f"printed:\n{run.stdout}")
