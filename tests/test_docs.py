@@ -157,3 +157,21 @@ def test_readme_parity_failure_is_what_the_suite_prints(tmp_path) -> None:
         assert line in run.stdout.splitlines(), (
             f"README.md's failure line is not what the suite prints:\n{line}\n"
             f"printed:\n{run.stdout}")
+
+
+DOC_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+@pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_docs_name_the_current_layout(page: Path) -> None:
+    """No page names the old layout (dlparity.parity_tests, tests/parity/, the engine's
+    modules under parity_tests/), and every relative link points at a file that exists."""
+    text = page.read_text()
+    stale = [s for s in ("dlparity.parity_tests", "tests/parity/", "python -m dlparity.parity")
+             if s in text]
+    stale += [m for m in re.findall(r"parity_tests/(\w+\.py)", text)
+              if not (ROOT / "parity_tests" / m).exists()]
+    assert not stale, f"{page.name} names {stale}"
+    broken = [link for link in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text)
+              if not (page.parent / link).exists()]
+    assert not broken, f"{page.name} links to missing {broken}"

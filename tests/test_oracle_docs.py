@@ -64,3 +64,36 @@ def test_tolerance_rejects_a_misspelt_name_or_dtype() -> None:
         tolerance("softmax_los", "float32")  # would silently get the default row
     with pytest.raises(KeyError, match="float16"):
         tolerance("softmax_loss", "float16")
+
+
+def test_every_fingerprint_shown_is_the_oracles(doc: str) -> None:
+    """The report header, the JSON example and the citation example show the fingerprint
+    of the oracle as it is (regenerate with `python -m dlparity._docs`)."""
+    from dlparity.oracle import fingerprint
+
+    shown = re.findall(r"fingerprint[\" :]+([0-9a-f]{12})\b", doc)
+    assert len(shown) >= 3, shown
+    assert set(shown) == {fingerprint()}, (
+        f"docs/oracle.md shows {sorted(set(shown))}, the oracle's is {fingerprint()}: run "
+        "`python -m dlparity._docs`")
+
+
+def test_the_fingerprinted_files_listed_are_fingerprint_files(doc: str) -> None:
+    from dlparity.oracle import fingerprint_files
+
+    block = doc.split("<!-- fingerprint-files:begin")[1].split("<!-- fingerprint-files:end")[0]
+    listed = [f"{folder}/{name}"
+              for folder, names in re.findall(r"^- `([\w/]+)/`: (.*)$", block, re.M)
+              for name in re.findall(r"`([\w.]+)`", names)]
+    assert listed == [label for label, _ in fingerprint_files()]
+
+
+def test_the_engine_module_table_names_modules_that_exist(doc: str) -> None:
+    import dlparity.oracle
+
+    folder = Path(dlparity.oracle.__file__).parent
+    table = doc.split("| module | what it does |")[1].split("\n\n")[0]
+    named = {n for cell in re.findall(r"^\| ([^|]+) \|", table, re.M)
+             for n in re.findall(r"`(\w+\.py)`", cell)}
+    assert named, "no module table under 'One engine'"
+    assert not sorted(n for n in named if not (folder / n).exists()), named

@@ -75,10 +75,34 @@ def coverage_table() -> str:
     return table()
 
 
+def fingerprint_files() -> str:
+    """The files the oracle's fingerprint hashes (``dlparity.oracle.fingerprint_files()``),
+    one line per folder."""
+    from dlparity.oracle import fingerprint_files as files
+
+    folders: dict[str, list[str]] = {}
+    for label, _ in files():
+        folder, name = label.rsplit("/", 1)
+        folders.setdefault(folder, []).append(f"`{name}`")
+    return "\n".join(f"- `{folder}/`: {', '.join(names)}" for folder, names in folders.items())
+
+
+def fingerprint() -> str:
+    from dlparity.oracle import fingerprint as current
+
+    return current()
+
+
 GENERATED: dict[str, dict[str, Callable[[], str]]] = {
     "api.md": {"signatures": api_signatures},
     "coverage.md": {"coverage": coverage_table},
+    "oracle.md": {"fingerprint-files": fingerprint_files},
     "tolerances.md": {"tolerances": tolerance_tables},
+}
+#: Values quoted inside a page's text (no block of their own): the pattern's first group is
+#: kept, what follows it is replaced by the generator's output.
+INLINE: dict[str, tuple[tuple[re.Pattern[str], Callable[[], str]], ...]] = {
+    "oracle.md": ((re.compile(r"(fingerprint[\" :]+)[0-9a-f]{12}\b"), fingerprint),),
 }
 NEEDS_FRAMEWORKS = frozenset({"coverage.md"})  # checked by parity_tests/test_coverage.py
 
@@ -94,6 +118,9 @@ def render(page: str, text: str) -> str:
         if not pattern.search(text):
             raise ValueError(f"docs/{page}: no '<!-- {name}:begin -->' block")
         text = pattern.sub(lambda m, g=generate: m.group(1) + g() + "\n" + m.group(3), text)
+    for pattern, generate in INLINE.get(page, ()):
+        value = generate()
+        text = pattern.sub(lambda m, v=value: m.group(1) + v, text)
     return text
 
 
