@@ -29,7 +29,7 @@ _FROM_RUN = (
     "DEPENDS_ON", "DTYPES", "ERROR", "FAIL", "MISSING", "NOTE", "PASS", "STATUSES",
     "UNTESTED", "VIA", "Finding", "FunctionResult", "Report", "Target", "TargetError",
     "check", "dependents", "fingerprint", "fingerprint_files", "load_target",
-    "optimizer_inputs", "probe_target", "run_cli", "show", "with_reference_model",
+    "optimizer_inputs", "probe_target", "run_cli", "show",
 )
 
 __all__ = list(_FROM_RUN)

@@ -29,6 +29,7 @@ import numpy as np
 
 import dlparity.reference as ref
 
+from .isolation import RemoteFunction, exception_type
 from .registry import arrays_in
 
 __all__ = ["Calls", "Failure", "Session", "describe", "observe_calls", "pair", "snapshot",
@@ -109,6 +110,8 @@ class Session:
         # function was running when its child process died (isolation.py).
         self.progress: Callable[[str, str], None] | None = None
         self.skip: set[str] = set()  # functions not to call (they crashed the process)
+        # function -> dlparity functions it called (an isolated target's stand-ins)
+        self.borrowed: dict[str, set[str]] = {}
         self.strict_state = False  # watch optimizer state arrays for writes too
         # None: a write into an input stops the case; a list: it is collected there, and
         # the call's result is still compared (the engine's cases)
@@ -182,6 +185,8 @@ class Calls:
         remaining = s.timeout - s.used.get(owner, 0.0)
         if remaining <= 0:
             raise Failure(owner, "timeout", f"{owner} used up its {s.timeout:g} s budget")
+        if isinstance(fn, RemoteFunction):
+            return self._remote(owner, fn, args, remaining)
         out, err = io.StringIO(), io.StringIO()
         if s.progress is not None:
             s.progress(owner, s.case)
@@ -220,12 +225,53 @@ class Calls:
         return result
 
 
+    def _remote(self, owner: str, fn: RemoteFunction, args: Sequence[Any],
+                remaining: float) -> Any:
+        """The same guard, run in the target's process (``child.Server._guarded``): here
+        only its outcome is read, and the arguments are mirrored (a write is seen here)."""
+        s = self.session
+        assert s is not None
+        if s.progress is not None:
+            s.progress(owner, s.case)
+        outcome = fn.call(args, owner=owner, case=s.case, budget=remaining,
+                          collect_warnings=s.collect_warnings)
+        s.used[owner] = s.used.get(owner, 0.0) + float(outcome.get("elapsed", 0.0))
+        s.observed.setdefault((owner, s.case), set()).update(
+            {str(n) for n in outcome.get("observed", [])} - {owner})
+        borrowed = [str(b) for b in outcome.get("borrowed", [])]
+        if borrowed:
+            s.borrowed.setdefault(owner, set()).update(borrowed)
+        for category, message in outcome.get("warnings", []):
+            s.note(owner, f"warning on valid input [{s.case}]: {category}: "
+                          f"{short(str(message))}")
+        if outcome.get("printed"):
+            s.note(owner, "printed to stdout/stderr (suppressed by the oracle)")
+        if outcome.get("timeout"):
+            raise Failure(owner, "timeout", f"{owner} did not return within its "
+                          f"{s.timeout:g} s budget (--timeout)")
+        if outcome.get("ok"):
+            return outcome["value"]
+        info = outcome["exc"]
+        if borrowed or info.get("borrowed"):
+            raise Failure(owner, "borrowed", f"{owner} called "
+                          f"{', '.join(borrowed) or 'dlparity'}: dlparity's own "
+                          "implementation, not the target's")
+        raise Failure(owner, "raised", f"{owner} raised {info['type']}: "
+                      f"{short(str(info['message']))}{info.get('where', '')}",
+                      exc_type=exception_type(info),
+                      raised_in=_raised_in_frames(info.get("frames", []), owner))
+
+
 @contextlib.contextmanager
 def observe_calls(target: Any, session: Session) -> Iterator[int]:
     """Record which catalogue functions each target call reaches: every module-level
     binding of one of the target's catalogue functions (aliases included) is replaced, for
     the run, by a wrapper noting the name. Yields the number of bindings replaced (0: the
-    calls cannot be observed, and the oracle falls back on :data:`DEPENDS_ON`)."""
+    calls cannot be observed, and the oracle falls back on :data:`DEPENDS_ON`). A target in
+    its own process is observed there (``child.Server._observe``)."""
+    if getattr(target, "remote", False):
+        yield target.observable
+        return
     names = {id(obj): name for name, obj in target.functions.items()
              if inspect.isfunction(obj)}
     modules = list(dict.fromkeys(target.modules + _sibling_modules(target)))
@@ -278,13 +324,17 @@ def short(text: str, limit: int = 300) -> str:
 def _raised_in(exc: BaseException, owner: str) -> str:
     """The innermost catalogue function other than ``owner`` on the exception's traceback
     ("" when it arose in ``owner`` itself or in a helper ``owner`` called directly)."""
+    return _raised_in_frames([f.name for f in traceback.extract_tb(exc.__traceback__)], owner)
+
+
+def _raised_in_frames(frames: Sequence[str], owner: str) -> str:
     from dlparity.catalogue import NAMES
 
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.name == owner:
+    for name in reversed(frames):
+        if name == owner:
             return ""
-        if frame.name in NAMES:
-            return frame.name
+        if name in NAMES:
+            return name
     return ""
 
 

@@ -7,9 +7,10 @@ type, shape, dtype, then values within the one tolerance table. The findings per
 and case, the cases where a function's output failed or passed only loosely, and the
 calls each function made feed the attribution (``attribution.py``).
 
-Used by the oracle (``oracle.py``: one record per request, possibly in a child process)
-and by the parity suite, which holds dlparity's own torch/TF twins to the reference through
-:func:`check_case` and :func:`bad_input_problems`, exactly as it holds a third party.
+Used by the oracle (``run.py``: one record per request; the target's functions may be
+proxies into the target's own process, ``isolation.py``) and by the parity suite, which
+holds dlparity's own torch/TF twins to the reference through :func:`check_case` and
+:func:`bad_input_problems`, exactly as it holds a third party.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from .tolerances import Tol, tolerance
 __all__ = ["Checker", "Collected", "bad_input_problems", "check_case", "run_record_job"]
 
 # Checks whose failure is an "error" (the target cannot be compared) rather than a "FAIL".
-ERROR_KINDS = ("raised", "timeout", "return type", "oracle", "crashed")
+ERROR_KINDS = ("raised", "timeout", "return type", "oracle", "crashed", "borrowed")
 
 #: Statistics of initialisers: this many standard errors (as tests/parity/test_statistics.py).
 Z_STATISTICS = 5.0
@@ -152,10 +153,9 @@ class Checker:
             self.tols[name] = tolerance(record.name, self.dtype.name)
         try:
             want, dtypes, dout = self._reference(record, case)
-        except Exception as exc:  # noqa: BLE001 -- e.g. a target that patched NumPy
+        except Exception as exc:  # noqa: BLE001 -- an in-process twin that patched NumPy
             self._find(Failure(record.name, "oracle", f"the reference itself failed on this "
-                               f"case ({type(exc).__name__}: {short(str(exc))}); was it "
-                               f"patched by the target?"), case)
+                               f"case ({type(exc).__name__}: {short(str(exc))})"), case)
             return
         tol = tolerance(record.name, self.dtype.name, case.name)
         calls = Calls(self.target, self.session)
@@ -400,7 +400,7 @@ def run_record_job(target: Any, record_index: int, options: dict[str, Any],
                    progress: Callable[[str, str], None] | None) -> dict[str, Any]:
     """Run registry record ``RECORDS[record_index]`` on a loaded ``target``: every case
     the oracle runs and the bad-input probes. Returns the findings as
-    plain data (what a child process sends back to the parent, see isolation.py)."""
+    plain data (merged by ``Collected.add``)."""
     record = RECORDS[record_index]
     checker = Checker(target, options["dtype"], options["seed"], options["steps"],
                        options["timeout"])
@@ -415,10 +415,11 @@ def run_record_job(target: Any, record_index: int, options: dict[str, Any],
                 checker.run_case(record, case)
         if options["probes"]:
             checker.probe_bad_inputs(record)
+    remote = getattr(target, "remote", False)  # timed in its own process and from here
     return Collected(checker.findings, checker.cases, checker.worst, checker.tols,
                      session.notes, session.bad_input, session.observed,
                      checker.output_failed, checker.near_miss, observable,
-                     timeouts_available()).as_part()
+                     remote or timeouts_available(), session.borrowed).as_part()
 
 
 @dataclass
@@ -436,6 +437,7 @@ class Collected:
     near_miss: dict[str, set[str]] = field(default_factory=dict)
     observable: int = 0
     timeouts: bool = True
+    borrowed: dict[str, set[str]] = field(default_factory=dict)  # name -> dlparity's
 
     def add(self, part: dict[str, Any]) -> None:
         for name, found in part["findings"].items():
@@ -450,7 +452,7 @@ class Collected:
             mine += [n for n in notes if n not in mine]
         for name, bad in part["bad_input"].items():
             self.bad_input.setdefault(name, []).extend(bad)
-        for key in ("observed", "output_failed", "near_miss"):
+        for key in ("observed", "output_failed", "near_miss", "borrowed"):
             for name, names in part[key].items():
                 getattr(self, key).setdefault(name, set()).update(names)
         self.observable = max(self.observable, part["observable"])

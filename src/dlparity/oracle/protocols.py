@@ -25,6 +25,7 @@ protocol      call                                                     observati
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -34,8 +35,8 @@ import numpy as np
 import dlparity.reference as ref
 
 from .calls import Calls, Failure, describe, pair, watch_args
+from .child import PROCEDURES
 from .registry import OpRecord, cast, flatten, make_args, reference_params, upstream_gradient
-from .targets import with_reference_model
 
 __all__ = ["Obs", "call_text", "observe", "optimizer_inputs", "reference_stream"]
 
@@ -117,35 +118,6 @@ def _sequence(calls: Calls, record: OpRecord, args: Sequence[Any]) -> Iterator[O
     yield name, {"test-mode out after the sequence": out}
 
 
-def model_outputs(impl: Any, args: Sequence[Any]) -> dict[str, Any]:
-    """FullyConnectedNet built with ``kwargs`` and the given weights loaded (so only the
-    computation is compared): the loss, the test-mode scores and every gradient."""
-    kwargs, X, y, params = args
-    kwargs = dict(kwargs)
-    unbiased = kwargs.pop("running_var_unbiased", None)
-    model = impl.FullyConnectedNet(**kwargs, dtype=X.dtype)
-    if unbiased is not None:
-        for bn_param in getattr(model, "bn_params", []):
-            bn_param["running_var_unbiased"] = unbiased
-    model.params.update({k: v.copy() for k, v in params.items()})
-    loss, grads = model.loss(X, y)
-    scores = model.loss(X)
-    return {"loss": loss, "scores": scores, **{f"d{k}": g for k, g in sorted(grads.items())}}
-
-
-def solver_outputs(impl: Any, args: Sequence[Any]) -> dict[str, Any]:
-    """A short training run of ``impl.Solver`` on ``impl.FullyConnectedNet`` with the given
-    weights: the loss history and the final parameters."""
-    model_kwargs, data, solver_kwargs, params = args
-    dtype = data["X_train"].dtype
-    model = impl.FullyConnectedNet(**model_kwargs, dtype=dtype)
-    model.params.update({k: v.copy() for k, v in params.items()})
-    solver = impl.Solver(model, data, **solver_kwargs)
-    solver.train()
-    return {"loss_history": np.asarray(solver.loss_history, dtype=dtype),
-            **{k: v for k, v in sorted(model.params.items())}}
-
-
 def model_params(record: OpRecord, case: Any, kwargs: dict[str, Any],
                  seed: int = 0) -> dict[str, np.ndarray]:
     """The case's weights (float64), with the shapes of the reference model's ``params``:
@@ -159,14 +131,34 @@ def _model(calls: Calls, record: OpRecord, args: Sequence[Any]) -> Iterator[Obs]
     name = record.name
     if record.protocol == "model":
         watch = [("X", args[1]), ("y", args[2]), ("params", args[3])]
-        outputs = calls(name, lambda: model_outputs(calls.impl, args), watch=watch)
-    else:  # the Solver, on the reference's model
+        outputs = calls(name, procedure(calls.impl, "model_outputs"), args, watch=watch)
+    else:  # the Solver, on the reference's model (its loss computed in this process)
         args = (args[0], args[1], _accepted(calls.fn(name), args[2], optional=("verbose",)),
                 args[3])
-        impl = with_reference_model(calls.impl)
-        outputs = calls(name, lambda: solver_outputs(impl, args),
+        outputs = calls(name, procedure(calls.impl, "solver_outputs"), args,
+                        reference_loss(args[0], args[1]["X_train"].dtype),
                         watch=[("data", args[1]), ("params", args[3])])
     yield name, outputs
+
+
+def procedure(impl: Any, name: str) -> Callable[..., Any]:
+    """``child.PROCEDURES[name]`` on ``impl``'s functions: run in the target's process for
+    an isolated target, here for the reference and dlparity's own twins."""
+    if getattr(impl, "remote", False):
+        return impl.procedure(name)
+    return functools.partial(PROCEDURES[name], impl)
+
+
+def reference_loss(model_kwargs: dict[str, Any], dtype: Any) -> Callable[..., Any]:
+    """The reference FullyConnectedNet's ``loss`` on given parameters: the model a Solver
+    under test trains (``child.ReferenceModel``)."""
+    net = ref.FullyConnectedNet(**model_kwargs, dtype=dtype)
+
+    def loss(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray | None = None) -> Any:
+        net.params.update(params)
+        return net.loss(X, y)
+
+    return loss
 
 
 def _accepted(fn: Any, kwargs: dict[str, Any], optional: Sequence[str]) -> dict[str, Any]:

@@ -208,6 +208,13 @@ class Report:
                  f"{read_as}",
                  f"dtype {self.dtype}, seed {self.seed}, optimizer steps {self.steps}, "
                  f"timeout {self.timeout:g} s per function", ""]
+        if not self.checked:
+            lines += ["Nothing was checked: no function the target defines could be run on a "
+                      "case. The oracle looked for:"]
+            lines += [f"  - {item}" for item in self.looked_for]
+            lines += [f"  {r.name}: {r.status}" + (f" ({r.notes[0]})" if r.notes else "")
+                      for r in self.results if r.status == UNTESTED]
+            return "\n".join([*lines, "", self.summary()])
         lines += [f"{'function':<{width}}  {'status':<22}  {'worst rel.err':>13}  "
                   f"{'tolerance':>9}  failed check [case]"]
         for r in self.results:

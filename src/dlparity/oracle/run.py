@@ -51,6 +51,7 @@ from .engine import Collected, run_record_job
 from .protocols import optimizer_inputs
 from .registry import BY_FUNCTION, RECORDS
 from .report import (
+    BORROWED,
     ERROR,
     FAIL,
     MISSING,
@@ -67,14 +68,14 @@ from .report import (
     short,
 )
 from .repro import repro, show
-from .targets import Target, TargetError, load_target, with_reference_model
+from .targets import Target, TargetError, load_target
 
 __all__ = [
     "DEPENDS_ON", "DTYPES", "ERROR", "FAIL", "MISSING", "NOTE", "PASS", "STATUSES",
     "UNTESTED", "VIA", "Finding", "FunctionResult", "Report", "Target", "TargetError",
     "add_arguments", "check", "dependents", "fingerprint", "fingerprint_files",
     "load_target", "optimizer_inputs", "probe_target", "ref", "repro", "run_cli",
-    "show", "with_reference_model",
+    "show",
 ]
 
 #: The dtypes a check runs by default (``dlparity check`` without ``--dtype``).
@@ -96,23 +97,38 @@ def _dtypes(dtype: str | Sequence[str] | None) -> tuple[str, ...]:
 
 
 def _runner(target: Target | str, isolate: bool | None, memory_mb: float) -> Any:
-    """Where the records run: a child process (isolation.py) or this process."""
+    """Where the target runs: a process of its own (``isolation.py``: the default), or this
+    one (dlparity's own framework twins, ``isolate=False``, or no POSIX processes)."""
+    from dlparity import implementations
+
     from . import isolation
 
+    spec = target if isinstance(target, str) else target.spec
+    own_twin = (target.framework is not None if not isinstance(target, str)
+                else (implementations.find(spec) or _NOT_TWIN).framework is not None)
     if isolate is None:
-        own_twin = not isinstance(target, str) and target.framework is not None
-        isolate = isolation.fork_available() and not own_twin
+        isolate = isolation.available() and not own_twin
     if isolate:
-        if not isolation.fork_available():
-            raise ValueError("isolate=True needs the 'fork' start method, which this "
-                             "platform does not have")
-        return isolation.ChildProcess(target, load_target, run_record_job, memory_mb=memory_mb)
+        if not isolation.available():
+            raise ValueError("isolate=True needs POSIX processes, which this platform "
+                             "does not have")
+        remote = isolation.RemoteTarget(spec, NAMES, SUBMODULES, memory_mb=memory_mb)
+        return isolation.Isolated(remote, run_record_job)
     return isolation.InProcess(load_target(target) if isinstance(target, str) else target,
                                run_record_job)
 
 
+class _NotTwin:
+    framework = None
+
+
+_NOT_TWIN = _NotTwin()
+#: The catalogue modules a package target is searched in (``layers``, ``optim``, ...).
+SUBMODULES = tuple(dict.fromkeys(e.module for e in CATALOGUE))
+
+
 def probe_target(spec: str) -> Any:
-    """Load TARGET the way :func:`check` would (in a child process where it can) and
+    """Load TARGET the way :func:`check` would (in a process of its own where it can) and
     return what it defines (an ``isolation.TargetInfo``); raise TargetError if it cannot."""
     runner = _runner(spec, None, 4096)
     runner.close()
@@ -127,8 +143,9 @@ def check(target: Target | str, *, dtype: str | Sequence[str] | None = None, see
 
     ``dtype``: 'float64', 'float32', or None / 'both' (the default: both, each function
     reported by the worse of the two, the report keeping each in ``by_dtype``).
-    ``isolate``: run the target in a child process (the default where ``fork`` exists,
-    except for dlparity's own torch/TF twins); ``memory_mb`` caps what it may allocate.
+    ``isolate``: run the target in a process of its own, which receives inputs and returns
+    outputs only (the default wherever POSIX processes exist, except for dlparity's own
+    torch/TF twins); ``memory_mb`` caps what it may allocate there.
     """
     start = time.perf_counter()
     dtypes = _dtypes(dtype)
@@ -139,11 +156,14 @@ def check(target: Target | str, *, dtype: str | Sequence[str] | None = None, see
     runner = _runner(target, isolate, memory_mb)
     if not runner.info.names:
         runner.close()
-        raise TargetError(f"{runner.info.label} defines none of the SPEC.md catalogue names "
-                          "(see `dlparity functions`)")
+        report = Report(runner.info.label, "+".join(dtypes), seed, steps, timeout, strict, [],
+                        looked_for=looked_for(runner.info))
+        report.seconds = time.perf_counter() - start
+        return report
     try:
         runs = {dt: _run_dtype(runner, dt, seed, steps, timeout, selected, probes)
                 for dt in dtypes}
+        tampered = runner.tampered()
     finally:
         runner.close()
     # a function failing in any dtype may explain a near miss of its backward in another
@@ -152,9 +172,13 @@ def check(target: Target | str, *, dtype: str | Sequence[str] | None = None, see
     reports = [_report(runner, dt, got, results, selected, seed, steps, timeout, strict,
                        failing_any) for dt, (got, results) in runs.items()]
     report = reports[0] if len(reports) == 1 else _merge_dtypes(reports)
+    if not report.checked:
+        report.looked_for = looked_for(runner.info)
+    report.notes += _process_notes(runner.info, tampered)
     if not runner.isolated:
         report.notes.append("the target ran in the oracle's own process (isolate=False, no "
-                            "fork on this platform, or dlparity's own framework twin)")
+                            "POSIX processes on this platform, or dlparity's own framework "
+                            "twin)")
     report.seconds = time.perf_counter() - start
     return report
 
@@ -217,10 +241,6 @@ def _report(runner: Any, dtype: str, got: Collected, results: list[FunctionResul
     for r in shown:
         r.dependency_only = r.name not in selected
     report = Report(info.label, dtype, seed, steps, timeout, strict, shown)
-    borrowed = [r.name for r in shown if r.name in info.borrowed]
-    if borrowed:
-        report.notes.append(f"{len(borrowed)} of the functions checked are dlparity.reference's "
-                            f"own (imported, not implemented): {short(', '.join(borrowed), 160)}")
     if not got.timeouts and not runner.isolated:
         report.notes.append("timeouts are not enforced: the oracle is not running in the main "
                             "thread, or this platform has no SIGALRM")
@@ -234,6 +254,14 @@ def _report(runner: Any, dtype: str, got: Collected, results: list[FunctionResul
 def _function_result(name: str, module: str, info: Any, ran: set[str],
                      got: Collected) -> FunctionResult:
     r = FunctionResult(name, module, tol=got.tols.get(name))
+    borrowed = sorted(set(got.borrowed.get(name, ())) |
+                      ({info.borrowed[name]} if name in getattr(info, "borrowed", {}) else set()))
+    if borrowed:  # its values are dlparity's: never PASS, whatever they compared like
+        r.status, r.via = BORROWED, borrowed
+        r.findings = got.findings.get(name, [])
+        r.notes.append(f"calls {', '.join(borrowed)}: dlparity's own implementation; the "
+                       "oracle checks the target's code, not dlparity's")
+        return r
     if not info.defines(name):
         r.status = MISSING
     elif name not in ran:
@@ -249,7 +277,13 @@ def _function_result(name: str, module: str, info: Any, ran: set[str],
         elif r.findings:
             r.status = FAIL
         elif name in got.cases:
-            r.status = PASS
+            unreached = [c for c in contract_cases(name) if c not in got.cases[name]]
+            if unreached:  # PASS is owed on every contract case: these never reached it
+                r.status, r.via = VIA, _failed_first(name, unreached, got)
+                r.notes.append(f"not run on the contract case(s) {', '.join(unreached)}: "
+                               f"{', '.join(r.via)} failed there first")
+            else:
+                r.status = PASS
         else:  # defined, but every case stopped before reaching it
             r.status = UNTESTED
             r.notes.append(f"never reached: {', '.join(dependencies(name))} failed "
@@ -263,7 +297,60 @@ def _function_result(name: str, module: str, info: Any, ran: set[str],
     return r
 
 
-_RANK = {ERROR: 5, FAIL: 4, VIA: 3, UNTESTED: 2, PASS: 1, MISSING: 0}
+def contract_cases(name: str) -> list[str]:
+    """The cases of ``name``'s records that SPEC.md's contract covers (PASS is owed on
+    each of them)."""
+    return [case.name for rec in BY_FUNCTION.get(name, []) for case in rec.cases
+            if case.oracle and not case.beyond]
+
+
+def _failed_first(name: str, cases: Sequence[str], got: Collected) -> list[str]:
+    """The functions that failed in ``cases`` before ``name`` was reached there (its
+    forward, or a part it is built from); the record's forward where none is recorded."""
+    parts = [p for p in [*dependencies(name)] + [rec.name for rec in BY_FUNCTION.get(name, [])
+                                               if rec.name != name]
+             if any(got.cases.get(p, {}).get(c) in (FAIL, ERROR) for c in cases)]
+    if parts:
+        return list(dict.fromkeys(parts))
+    return [rec.name for rec in BY_FUNCTION.get(name, []) if rec.name != name][:1] or [name]
+
+
+def looked_for(info: Any) -> list[str]:
+    """What the oracle looked for in a target where it checked nothing: the dialects it
+    reads, and the names the target defines that nearly match a known name."""
+    import difflib
+
+    defined = list(getattr(info, "defined", []) or [])
+    near = []
+    for name in defined:
+        close = difflib.get_close_matches(name, NAMES, n=1, cutoff=0.8)
+        if close and close[0] != name:
+            near.append(f"{name} -> {close[0]}?")
+    found = [f"the SPEC.md (cs231n) catalogue names (`dlparity functions`); found "
+             f"{', '.join(sorted(info.names)) or 'none'}"]
+    if near:
+        found.append("names that nearly match: " + ", ".join(near))
+    untestable = sorted(n for n in info.names if n.endswith("_backward"))
+    if untestable:
+        found.append(f"{', '.join(untestable)} cannot run without their forward (the cache "
+                     "comes from it)")
+    return found
+
+
+def _process_notes(info: Any, tampered: Sequence[str]) -> list[str]:
+    """Notes on what the target did in its own process (none of it can change a verdict)."""
+    notes = []
+    if getattr(info, "imports_dlparity", None):
+        notes.append(f"the target imports {', '.join(info.imports_dlparity)}: in its process "
+                     "that is a stand-in, and a function calling it is reported borrowed")
+    if tampered:
+        notes.append(f"tampering: the target replaced {short(', '.join(tampered), 300)} in its "
+                     "own process; verdicts are computed outside it, from the values it "
+                     "returned")
+    return notes
+
+
+_RANK = {ERROR: 6, BORROWED: 5, FAIL: 4, VIA: 3, UNTESTED: 2, PASS: 1, MISSING: 0}
 
 
 def _merge_dtypes(reports: list[Report]) -> Report:

@@ -19,11 +19,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import dlparity.reference as ref
 from dlparity.catalogue import CATALOGUE, NAMES
 from dlparity.implementations import FRAMEWORKS
 
-__all__ = ["Target", "TargetError", "framework_target", "load_target", "with_reference_model"]
+__all__ = ["Target", "TargetError", "framework_target", "load_target"]
 
 
 class TargetError(Exception):
@@ -220,24 +219,6 @@ def _submodules(package: ModuleType) -> list[ModuleType]:
             continue
         found.append(importlib.import_module(name))  # an ImportError here is the target's
     return found
-
-
-class _WithReferenceModel:
-    """The target's functions, but the REFERENCE FullyConnectedNet: the Solver is checked
-    on a model known to be right, so a model bug is never blamed on the Solver."""
-
-    def __init__(self, impl: Any) -> None:
-        self._impl = impl
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "FullyConnectedNet":
-            return ref.FullyConnectedNet
-        return getattr(self._impl, name)
-
-
-def with_reference_model(impl: Any) -> Any:
-    """``impl`` with the reference's ``FullyConnectedNet`` (how the oracle runs a Solver)."""
-    return _WithReferenceModel(impl)
 
 
 def framework_target(name: str) -> Target:
