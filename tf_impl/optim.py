@@ -10,6 +10,9 @@ arrays of w's shape), so one config can be handed from one implementation to ano
 After a call the state keys hold NEW arrays (the previous ones are not written).
 ``next_w`` is a new array of w's dtype; the update is computed in w's dtype.
 
+- ``keras_optimizer``: the one place a Keras optimizer is configured to compute SPEC's
+  rule (SGD below; ``TextbookAdam``, whose step is ``adam_update``, for adam / adamw), used
+  by ``training.Trainer`` and ``dlparity.port``.
 - ``sgd``, ``sgd_momentum``, ``nesterov_momentum``: ``keras.optimizers.SGD``, whose update
   is the SPEC form (m = mu*m - lr*g; w += m; Nesterov w += mu*m - lr*g, which is SPEC's
   -mu*v_prev + (1 + mu)*v for ANY lr, since v - mu*v_prev = -lr*g step by step). Its
@@ -26,6 +29,7 @@ After a call the state keys hold NEW arrays (the previous ones are not written).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import keras
@@ -40,7 +44,74 @@ from . import _convert
 __all__ = names_in("optim")  # the catalogue's names (dlparity.catalogue)
 
 
-# --------------------------------------------------------------- Keras SGD, reused
+# ------------------------------------------------- the Keras optimizers, defined once
+
+
+def keras_optimizer(rule: str, hyper: dict[str, Any], learning_rate: Any = None) -> Any:
+    """The Keras optimizer computing SPEC's ``rule`` exactly in the variables' dtype: the
+    one place this package configures one (``training.Trainer`` and ``dlparity.port``
+    use it).
+
+    - 'sgd', 'sgd_momentum', 'nesterov_momentum': ``keras.optimizers.SGD`` (its update is
+      SPEC's form), the momentum passed as ``np.float64`` (a Python float is cast through
+      float32 in ``ops.cast``);
+    - 'adam', 'adamw': ``TextbookAdam``, whose step is ``adam_update`` (``adamw_update``:
+      the decoupled decay w -= lr * wd * w, then ``adam_update``).
+
+    ``learning_rate``: a float, or a callable returning a variable of the weights' dtype
+    (Keras's own learning-rate variable is float32 unless floatx says otherwise:
+    1e-3 -> 0.0010000000474974513); default ``hyper['learning_rate']``.
+    """
+    lr = hyper["learning_rate"] if learning_rate is None else learning_rate
+    if rule in ("sgd", "sgd_momentum", "nesterov_momentum"):
+        return keras.optimizers.SGD(learning_rate=lr,
+                                    momentum=np.float64(hyper.get("momentum", 0.0)),
+                                    nesterov=rule == "nesterov_momentum")
+    if rule not in ("adam", "adamw"):
+        raise ValueError(f"keras_optimizer: rule must be sgd, sgd_momentum, nesterov_momentum, "
+                         f"adam or adamw; received {rule!r}")
+    return TextbookAdam(learning_rate=lr, beta_1=hyper.get("beta1", 0.9),
+                        beta_2=hyper.get("beta2", 0.999), epsilon=hyper.get("epsilon", 1e-8),
+                        weight_decay=hyper.get("weight_decay") if rule == "adamw" else None,
+                        bias_correction=hyper.get("bias_correction", True))
+
+
+@keras.saving.register_keras_serializable(package="dlparity")
+class TextbookAdam(keras.optimizers.Adam):
+    """SPEC's (and torch.optim.Adam's) Adam as a Keras optimizer: Keras's variables
+    (``momentums``, ``velocities``, ``iterations``: a model saved with it loads its state
+    like any Keras Adam), the step computed by ``adam_update`` with the betas in the
+    variable's dtype. With ``weight_decay`` the step is ``adamw_update`` (w -= lr * wd * w,
+    then Adam, with wd exact: torch.optim.AdamW, SPEC's ``adamw``). Registered as
+    ``dlparity>TextbookAdam``. amsgrad is not supported."""
+
+    def __init__(self, *args: Any, bias_correction: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bias_correction = bool(bias_correction)
+
+    def _apply_weight_decay(self, variables: Any) -> None:
+        """Nothing: the decay is part of ``adamw_update`` in ``update_step`` (Keras's own
+        casts the factor through float32: tf.cast of a Python float)."""
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        dtype = variable.dtype
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+        hyper = {"learning_rate": tf.cast(learning_rate, dtype), "epsilon": self.epsilon,
+                 "beta1": tf.constant(self.beta_1, dtype), "beta2": tf.constant(self.beta_2, dtype)}
+        if self.weight_decay:
+            update = functools.partial(adamw_update, weight_decay=self.weight_decay, **hyper)
+        else:
+            update = functools.partial(adam_update, bias_correction=self.bias_correction, **hyper)
+        next_w, next_m, next_v = update(
+            tf.convert_to_tensor(variable), tf.cast(gradient, dtype), tf.convert_to_tensor(m),
+            tf.convert_to_tensor(v), tf.cast(self.iterations + 1, dtype))
+        self.assign(m, next_m)
+        self.assign(v, next_v)
+        self.assign(variable, next_w)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "bias_correction": self.bias_correction}
 
 
 class _KerasSGD:
@@ -53,11 +124,8 @@ class _KerasSGD:
     def __init__(self, shape: tuple[int, ...], dtype: Any, momentum: float, nesterov: bool):
         self.w = tf.Variable(tf.zeros(shape, dtype))
         self.lr = tf.Variable(tf.zeros((), dtype))
-        self.opt = keras.optimizers.SGD(
-            learning_rate=lambda: self.lr,  # w's dtype, not Keras's float32 variable
-            momentum=np.float64(momentum),  # cast to w's dtype without a float32 detour
-            nesterov=nesterov,
-        )
+        rule = "nesterov_momentum" if nesterov else "sgd_momentum"
+        self.opt = keras_optimizer(rule, {"momentum": momentum}, lambda: self.lr)
         self.opt.build([self.w])
         self.apply = tf.function(lambda g: self.opt.apply_gradients([(g, self.w)]))
 
@@ -216,13 +284,13 @@ def _moment_rule(update: Any, w: np.ndarray, dw: np.ndarray, config: dict,
 
 
 def adamw_update(w, dw, m, v, t, *, learning_rate, beta1, beta2, epsilon, weight_decay):
-    """The AdamW step on tensors -> (next_w, m, v) (``keras.optimizers.AdamW`` adds epsilon
-    to an uncorrected sqrt(v), Keras's eps-hat form, so this is written with tf ops).
-    Shared by ``adamw`` and the Keras training step."""
-    m = beta1 * m + (1 - beta1) * dw  # w.shape
-    v = beta2 * v + (1 - beta2) * tf.square(dw)  # w.shape
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)  # w.shape
-    return w - learning_rate * (m_hat / (tf.sqrt(v_hat) + epsilon) + weight_decay * w), m, v
+    """The AdamW step on tensors -> (next_w, m, v): the decoupled decay w - lr * wd * w,
+    then ``adam_update`` (the Adam step does not read w, so this is SPEC's
+    w - lr * (m_hat / (sqrt(v_hat) + eps) + wd * w), and what keras.optimizers.AdamW and
+    torch.optim.AdamW do in that order; Keras adds epsilon to an uncorrected sqrt(v))."""
+    return adam_update(w - learning_rate * weight_decay * w, dw, m, v, t,
+                       learning_rate=learning_rate, beta1=beta1, beta2=beta2, epsilon=epsilon,
+                       bias_correction=True)
 
 
 def adamw(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:

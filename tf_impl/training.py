@@ -7,16 +7,12 @@ update, run as a ``tf.function`` (``compile=None`` or 'tf.function'), op by op (
 the per-op overhead the benchmarks report) or compiled by XLA ('xla':
 ``tf.function(jit_compile=True)``).
 
-The update computes the SPEC formula in the model's dtype:
-
-- 'sgd', 'sgd_momentum', 'nesterov_momentum': ``keras.optimizers.SGD``, whose update is the
-  SPEC form (m = mu*m - lr*g; w += m; Nesterov w += mu*m - lr*g), with the two settings
-  that keep float64 exact (see ``tf_impl/optim.py``): the learning rate a callable
-  returning a variable of the model's dtype (Keras's own is float32), the momentum an
-  ``np.float64`` (a Python float is cast through float32);
-- 'adam', 'adamw' (every rule whose catalogue record is not ``keras_sgd``):
-  ``optim.<rule>_update`` on per-variable state (m, v) and a step count t in the model's
-  dtype (``keras.optimizers.Adam``/``AdamW`` use the eps-hat form, not SPEC's).
+The update computes the SPEC formula in the model's dtype with the Keras optimizer
+``optim.keras_optimizer`` configures (the one place it is done): ``keras.optimizers.SGD``
+for 'sgd', 'sgd_momentum', 'nesterov_momentum' (SPEC's form), ``optim.TextbookAdam``
+(whose step is ``optim.adam_update``) for 'adam' and 'adamw' (``keras.optimizers.Adam``/
+``AdamW`` use the eps-hat form, not SPEC's); the learning rate a callable returning a
+variable of the model's dtype (Keras's own is float32).
 
 Losses: ``models.training_loss``, as ``models.FullyConnectedNet``/``RegressionNet``:
 ``keras.losses.SparseCategoricalCrossentropy(from_logits=True)`` in the model's dtype plus
@@ -29,12 +25,10 @@ layers, seeded with ``seed`` (fresh masks every step). The device is set through
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from dlparity.bases.training import BaseTrainer  # the interface and its checks
-from dlparity.catalogue import BY_NAME
 
 from . import _convert, optim
 from .models import (
@@ -49,46 +43,16 @@ from .models import (
 __all__ = ["Trainer"]
 
 
-class _Functional:
-    """An update rule on a dict of variables through its tensor-level step
-    ``optim.<rule>_update(w, g, *state, t, **hyper) -> (next_w, *state)`` (Adam, AdamW:
-    no stock Keras optimizer computes SPEC's form): its state arrays per variable (the
-    rule's catalogue record names them) and the step count t in the variables' dtype."""
-
-    def __init__(self, variables: dict[str, tf.Variable], rule: str, hyper: dict[str, float],
-                 dtype: str) -> None:
-        self.variables = variables
-        self.update = getattr(optim, f"{rule}_update")
-        self.hyper = dict(hyper)
-        if "bias_correction" in BY_NAME[rule].hyper:
-            self.hyper["bias_correction"] = True
-        self.state = {key: {k: tf.Variable(tf.zeros_like(w)) for k, w in variables.items()}
-                      for key in BY_NAME[rule].state}
-        self.t = tf.Variable(0.0, dtype=dtype)
-
-    def apply(self, grads: list[tf.Tensor]) -> None:
-        self.t.assign_add(1.0)
-        for (k, w), g in zip(self.variables.items(), grads, strict=True):
-            next_w, *state = self.update(w, g, *(s[k] for s in self.state.values()), self.t,
-                                         **self.hyper)
-            w.assign(next_w)
-            for store, value in zip(self.state.values(), state, strict=True):
-                store[k].assign(value)
-
-
-class _SGD:
-    """``keras.optimizers.SGD`` set to compute SPEC's sgd / sgd_momentum / nesterov_momentum
-    exactly in the variables' dtype (see the module docstring)."""
+class _Update:
+    """The rule's Keras optimizer (``optim.keras_optimizer``: SGD, or ``TextbookAdam`` for
+    adam / adamw) over the variables, its learning rate a variable of the variables' dtype
+    (Keras's own is float32)."""
 
     def __init__(self, variables: dict[str, tf.Variable], rule: str, hyper: dict[str, float],
                  dtype: str) -> None:
         self.variables = list(variables.values())
         self.learning_rate = tf.Variable(hyper["learning_rate"], dtype=dtype)
-        self.optimizer = keras.optimizers.SGD(
-            learning_rate=lambda: self.learning_rate,  # the model's dtype, not float32
-            momentum=np.float64(hyper.get("momentum", 0.0)),  # no float32 detour
-            nesterov=rule == "nesterov_momentum",
-        )
+        self.optimizer = optim.keras_optimizer(rule, hyper, lambda: self.learning_rate)
         self.optimizer.build(self.variables)
 
     def apply(self, grads: list[tf.Tensor]) -> None:
@@ -119,12 +83,7 @@ class Trainer(BaseTrainer):
             self.loss = training_loss(self.model, self.task, self.dtype)
             load_params(self.model, params)
             self.variables = param_variables(self.model)
-            if BY_NAME[self.update_rule].keras_sgd:
-                self.update: _Functional | _SGD = _SGD(self.variables, self.update_rule,
-                                                       self.optim_config, dtype)
-            else:
-                self.update = _Functional(self.variables, self.update_rule,
-                                          self.optim_config, dtype)
+            self.update = _Update(self.variables, self.update_rule, self.optim_config, dtype)
         self._train_step = {
             "eager": self._eager_step,
             "xla": tf.function(self._eager_step, jit_compile=True, reduce_retracing=True),
