@@ -1,0 +1,58 @@
+"""``dlparity grade`` on a deeplearning.ai class (tests/support/grade/dlai_class): a correct
+C1 W4 deep net notebook, a buggy one in a folder of plain modules, a buggy notebook. Graded on
+the assignment's nine functions (DIALECTS.md §2), one point each by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dlparity.grade import CheckOptions, grade
+from dlparity.grade.assignments import DLAI_ASSIGNMENTS, normalise
+from dlparity.oracle import isolation
+
+pytestmark = pytest.mark.skipif(not isolation.fork_available(),
+                                reason="the oracle's isolation needs 'fork' (POSIX)")
+
+CLASS = Path(__file__).resolve().parent / "support" / "grade" / "dlai_class"
+DEEP_NET = list(DLAI_ASSIGNMENTS["C1 W4 deep net"])
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("dlai_grades")
+    book = grade(CLASS, out=out, jobs=2, options=CheckOptions(timeout=10.0,
+                                                               submission_timeout=120.0))
+    return {r.student: r for r in book.rows}
+
+
+def test_each_submission_is_read_as_the_c1_w4_deep_net(rows) -> None:
+    assert sorted(rows) == ["heidi", "ivan", "judy"]
+    for student, row in rows.items():
+        assert row.outcome == "checked", (student, row.reason)
+        assert row.dialect == "dlai", student
+        assert normalise(row.assignment or "") == normalise("C1 W4 deep net"), student
+        assert list(row.functions) == DEEP_NET
+        assert row.max_points == 9.0
+
+
+def test_a_correct_notebook_earns_every_point(rows) -> None:
+    heidi = rows["heidi"]
+    assert (heidi.points, heidi.flags) == (9.0, []), {
+        n: g.label for n, g in heidi.functions.items()}
+
+
+def test_db_without_1_over_m_costs_linear_backward(rows) -> None:
+    ivan = rows["ivan"]  # a folder of plain modules
+    g = ivan.functions["linear_backward"]
+    assert (g.status, g.points) == ("FAIL", 0.0)
+    assert ivan.functions["linear_forward"].points == 1.0
+    assert ivan.points < 9.0
+
+
+def test_a_forgotten_bias_costs_linear_forward(rows) -> None:
+    judy = rows["judy"]  # a notebook
+    g = judy.functions["linear_forward"]
+    assert (g.status, g.points) == ("FAIL", 0.0)
+    assert judy.functions["linear_backward"].points == 1.0
