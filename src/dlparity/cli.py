@@ -192,7 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Before any subcommand imports TensorFlow (its C++ logging level is read at import):
+    # no framework log lines unless --verbose (dlparity check's own -v/--verbose counts).
+    from dlparity import quiet
+
+    quiet.configure(verbose="--verbose" in argv or "-v" in argv)
     parser = build_parser()
+    parser.add_argument("--verbose", dest="framework_logs", action="store_true",
+                        help="let TensorFlow's own log lines through (before the command: "
+                             "dlparity --verbose train ...)")
     args = parser.parse_args(argv)
     return args.func(args)
 
