@@ -38,18 +38,16 @@ from .calls import (
     timeouts_available,
 )
 from .compare import compare_array
-from .protocols import Obs, inputs, observe
-from .registry import RECORDS, Case, OpRecord, cast, make_args, upstream_gradient
+from .protocols import Obs, inputs, observe, reference_stream
+from .registry import RECORDS, Case, OpRecord, cast, make_args
 from .report import ERROR, FAIL, NOTE, PASS, Finding
+from .statistics import compare_draw
 from .tolerances import Tol, tolerance
 
 __all__ = ["Checker", "Collected", "bad_input_problems", "check_case", "run_record_job"]
 
 # Checks whose failure is an "error" (the target cannot be compared) rather than a "FAIL".
 ERROR_KINDS = ("raised", "timeout", "return type", "oracle", "crashed", "borrowed")
-
-#: Statistics of initialisers: this many standard errors (as tests/parity/test_statistics.py).
-Z_STATISTICS = 5.0
 
 #: A passing output whose error exceeds this fraction of the tolerance matched only loosely.
 NEAR_MISS = 0.01
@@ -101,24 +99,16 @@ class Checker:
         return _REFERENCE_CACHE[key]
 
     def _run_reference(self, record: OpRecord, case: Case) -> tuple:
-        args = inputs(record, case, self.dtype, self.seed, self.steps, self.target.framework)
-        douts: dict[str, np.ndarray] = {}
-
-        def dout_for(out: Any) -> np.ndarray:
-            d = upstream_gradient(record, case, out, self.seed).astype(self.dtype)
-            douts["dout"] = d
-            return d.astype(np.float64)
-
-        plain = Calls(ref, None)
-        want = list(observe(plain, record, case, cast(args, np.float64), dout_for, self.seed))
+        want, args, dout = reference_stream(record, case, self.dtype, self.seed, self.steps,
+                                            self.target.framework)
         typed = want
         if self.dtype != np.float64:  # the output dtypes of a run in the target dtype
-            typed = list(observe(plain, record, case, cast(args, self.dtype),
-                                 lambda out: douts["dout"], self.seed))
+            typed = list(observe(Calls(ref, None), record, case, args,
+                                 lambda out: dout, self.seed))
         dtypes = [{k: (np.asarray(v).dtype if kind_of(v) == "array"
                        and np.asarray(v).dtype.kind == "f" else None)
                    for k, v in outs.items()} for _, outs in typed]
-        return want, dtypes, douts.get("dout")
+        return want, dtypes, dout
 
     # -------------------------------------------------------------- running a case
 
@@ -361,34 +351,12 @@ def compare_one(owner: str, label: str, got: Any, want: Any, want_dtype: np.dtyp
 
 
 def statistics(owner: str, got: Any, want: np.ndarray) -> tuple[Failure | None, float]:
-    """An initialiser's draw against the reference's: mean, std and truncation."""
-    if not isinstance(got, np.ndarray) or got.dtype.kind != "f":
-        return Failure(owner, "return type", f"expected a floating ndarray, received "
-                        f"{describe(got)}"), np.inf
-    if got.shape != want.shape:
-        return Failure(owner, "shape: out", f"shape {got.shape}; the reference's is "
-                        f"{want.shape}"), np.inf
-    g, w = got.astype(np.float64), want.astype(np.float64)
-    if not np.all(np.isfinite(g)):
-        return Failure(owner, "non-finite: out", "non-finite values in the draw"), np.inf
-    n = g.size
-    se_mean = math.sqrt(g.var() / n + w.var() / n)
-    se_std = w.std() * math.sqrt(1.0 / n)
-    std_err = abs(g.std() - w.std()) / max(w.std(), 1e-300)
-    if abs(g.mean() - w.mean()) > Z_STATISTICS * se_mean:
-        return Failure(owner, "statistics: mean", f"sample mean {g.mean():.5g}, the "
-                        f"reference's {w.mean():.5g} (> {Z_STATISTICS:g} standard errors)",
-                        std_err), std_err
-    if abs(g.std() - w.std()) > Z_STATISTICS * se_std:
-        return Failure(owner, "statistics: std", f"sample std {g.std():.5g}, the "
-                        f"reference's {w.std():.5g} (> {Z_STATISTICS:g} standard errors)",
-                        std_err), std_err
-    spread = np.abs(w - w.mean()).max()
-    if spread < 3 * w.std() and np.abs(g - g.mean()).max() > spread * 1.05:
-        return Failure(owner, "statistics: truncation", f"values reach "
-                        f"{np.abs(g - g.mean()).max():.4g} from the mean; the reference's "
-                        f"reach {spread:.4g}", std_err), std_err
-    return None, std_err
+    """An initialiser's draw against the reference's (``statistics.compare_draw``, the one
+    check the parity suite uses too)."""
+    mismatch, err = compare_draw(got, want)
+    if mismatch is None:
+        return None, err
+    return Failure(owner, mismatch.check, mismatch.message, mismatch.rel_error), err
 
 
 # ============================================================================ one record
