@@ -531,20 +531,8 @@ def _reg_cases(dtype: str, seed: int) -> dict[str, list[Case]]:
                     raise Failure(owner, "mask", f"cache {label}: expected a 0/1 mask of shape "
                                   f"{shape} (D = np.random.rand(...) < keep_prob); received "
                                   f"{describe(D)} with values {np.unique(D)[:5]}")
-            kept = float(np.concatenate([D1.ravel(), D2.ravel()]).mean())
-            n = D1.size + D2.size
-            band = Z_STATISTICS * math.sqrt(kp * (1 - kp) / n)
-            if abs(kept - kp) > band:
-                randn = 0.5 * (1 + math.erf(kp / math.sqrt(2)))  # P(N(0,1) < keep_prob)
-                why = ""
-                if abs(kept - randn) <= Z_STATISTICS * math.sqrt(randn * (1 - randn) / n):
-                    why = (f" Diagnosis (confirmed: the kept fraction is P(N(0,1) < keep_prob)"
-                           f" = {randn:.3f}): the mask was drawn from np.random.randn; draw it "
-                           "from np.random.rand (uniform) so a unit is kept with probability "
-                           "keep_prob.")
-                raise Failure(owner, "keep fraction", f"the masks keep {kept:.4f} of the units "
-                              f"over {n} draws; expected keep_prob = {kp} ± {band:.3f}.{why}",
-                              rel_error=abs(kept - kp) / kp)
+            for label, D in (("D1", D1), ("D2", D2)):
+                _keep_fraction(owner, label, D, kp)
             names = ("Z1", "D1", "A1", "W1", "b1", "Z2", "D2", "A2", "W2", "b2", "Z3", "A3",
                      "W3", "b3")
             return {"A3": A3, **{f"cache {k}": v for k, v in zip(names, cache, strict=True)
@@ -571,6 +559,24 @@ def _reg_cases(dtype: str, seed: int) -> dict[str, list[Case]]:
                 "backward_propagation_with_dropout", X, Y, cache, kp), 3)
         cases["backward_propagation_with_dropout"].append(Case(tag, dback))
     return cases
+
+
+def _keep_fraction(owner: str, label: str, D: np.ndarray, kp: float) -> None:
+    """The fraction a mask keeps is keep_prob, within Z_STATISTICS standard errors; where
+    it is P(N(0,1) < keep_prob) instead, the mask was drawn from randn (confirmed)."""
+    kept, n = float(D.mean()), D.size
+    band = Z_STATISTICS * math.sqrt(kp * (1 - kp) / n)
+    if abs(kept - kp) <= band:
+        return
+    randn = 0.5 * (1 + math.erf(kp / math.sqrt(2)))  # P(N(0,1) < keep_prob)
+    why = ""
+    if abs(kept - randn) <= Z_STATISTICS * math.sqrt(randn * (1 - randn) / n):
+        why = (f" Diagnosis (confirmed: the kept fraction is P(N(0,1) < keep_prob) = "
+               f"{randn:.3f}): the mask was drawn from np.random.randn; draw it from "
+               "np.random.rand (uniform) so a unit is kept with probability keep_prob.")
+    raise Failure(owner, "keep fraction", f"mask {label} keeps {kept:.4f} of the units over "
+                  f"{n} draws; expected keep_prob = {kp} ± {band:.3f}.{why}",
+                  rel_error=abs(kept - kp) / kp)
 
 
 GC_DIMS = [4, 5, 3, 1]  # gc_utils' vector_to_dictionary hard-codes these shapes
