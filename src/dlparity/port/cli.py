@@ -42,7 +42,17 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "nn.Flatten (torch does not record it)")
     p.add_argument("--trust-pickle", action="store_true",
                    help="allow a .pt holding a pickled nn.Module (torch.save(model)); "
-                        "unpickling runs code from the file")
+                        "unpickling runs code from the file (with --model, classes pickled "
+                        "from a script's __main__ are found in the --model script)")
+    p.add_argument("--model", action="append", metavar="SCRIPT.py:NAME",
+                   help="the model's code, for a torch checkpoint that holds weights only "
+                        "(the tutorial's {'model_state_dict', 'optimizer_state_dict', "
+                        "'epoch', ...}, a dict of constructor arguments and 'state_dict', a "
+                        "bare state_dict): NAME is a function taking the checkpoint path and "
+                        "returning the model (e.g. a load_checkpoint(filepath)) or the model "
+                        "class, built with the checkpoint's same-named keys as its arguments. "
+                        "The script runs only because it is named here; the checkpoint itself "
+                        "is read weights_only. diff: once for every .pt side, or twice (A, B)")
 
 
 # ---------------------------------------------------------------------------- port
@@ -79,9 +89,12 @@ def run_port(args: argparse.Namespace) -> int:
     from .convert import port_file
 
     try:
+        if args.model and len(args.model) > 1:
+            raise ValueError(f"port: --model is given once for the source; received "
+                             f"{len(args.model)}")
         out = port_file(args.src, args.dst, to=args.to, keras_adam=args.keras_adam,
                         input_shape=args.input_shape, trust_pickle=args.trust_pickle,
-                        dtype=args.dtype)
+                        dtype=args.dtype, model=args.model[0] if args.model else None)
     except (ValueError, TypeError, FileNotFoundError) as err:
         print(f"dlparity port: error: {err}", file=sys.stderr)
         return 2
@@ -160,6 +173,19 @@ def _load_array(path: str, what: str) -> np.ndarray:
         raise ValueError(f"diff: cannot read {what} {path!r} as a .npy: {err}") from None
 
 
+def _side_models(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """--model for A and B: one for every torch side, or one per side."""
+    models = args.model or []
+    if len(models) > 2:
+        raise ValueError(f"diff: --model is given once (every .pt side) or twice (A, B); "
+                         f"received {len(models)}")
+    if len(models) == 2:
+        return models[0], models[1]
+    torch_side = [Path(f).suffix.lower() in (".pt", ".pth") for f in (args.a, args.b)]
+    one = models[0] if models else None
+    return (one if torch_side[0] else None), (one if torch_side[1] else None)
+
+
 def _run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str]:
     from .diff import Side, diff_models, format_report
     from .explain import explain, format_explanation
@@ -167,8 +193,9 @@ def _run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str]:
     from .spec import OptimizerSpec
     from .trajectory import format_trajectory, plot_divergence, trajectory_diff
 
-    a = load_model(args.a, input_shape=args.input_shape, trust_pickle=args.trust_pickle)
-    b = load_model(args.b, input_shape=args.input_shape, trust_pickle=args.trust_pickle)
+    ma, mb = _side_models(args)
+    a = load_model(args.a, input_shape=args.input_shape, trust_pickle=args.trust_pickle, model=ma)
+    b = load_model(args.b, input_shape=args.input_shape, trust_pickle=args.trust_pickle, model=mb)
     a, b = (Side(s.spec, s.setup, s.framework, s.label, args.device) for s in (a, b))
     if args.batch:
         x = _load_array(args.batch, "batch")

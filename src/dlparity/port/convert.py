@@ -197,12 +197,14 @@ def convert(model: Any, to: str, *, optimizer: Any = None, loss: Any = None,
 
 def port_file(src: str | os.PathLike, dst: str | os.PathLike, *, to: str | None = None,
               keras_adam: str = "stock", input_shape: tuple[int, ...] | None = None,
-              trust_pickle: bool = False, dtype: str | None = None) -> Converted:
+              trust_pickle: bool = False, dtype: str | None = None,
+              model: Any = None) -> Converted:
     """Convert the model file ``src`` into ``dst`` (.pt, .keras or .npz) and verify it
     (returns a Converted whose ``side`` is the written file read back; model is None):
     the written file is read back and its arrays (weights, statistics, optimizer state)
     must equal the source's bit for bit in the written dtype, else the file is removed and
-    an error raised. Nothing is written when reading or converting fails."""
+    an error raised. Nothing is written when reading or converting fails. ``model``: the
+    user's model code for a checkpoint of weights only (``load_model``)."""
     from .io import FORMATS, framework_of, load_model, save_model
 
     target = framework_of(dst, "output path")
@@ -213,7 +215,7 @@ def port_file(src: str | os.PathLike, dst: str | os.PathLike, *, to: str | None 
             exts = sorted(e for e, f in FORMATS.items() if f == wanted) or ["?"]
             raise ValueError(f"port: --to {to!r} needs an output path ending in {exts}; "
                              f"received {str(dst)!r}")
-    side = load_model(src, input_shape=input_shape, trust_pickle=trust_pickle)
+    side = load_model(src, input_shape=input_shape, trust_pickle=trust_pickle, model=model)
     if dtype:
         side = Side(side.spec.astype(dtype), side.setup, side.framework, side.label)
     written = save_model(side, dst, keras_adam=keras_adam)

@@ -24,9 +24,11 @@ failed conversion leaves no output file.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -60,15 +62,56 @@ def _bad_file(path: Path, kind: str, err: BaseException) -> ValueError:
 
 
 def load_model(path: str | os.PathLike, *, input_shape: tuple[int, ...] | None = None,
-               trust_pickle: bool = False) -> Side:
-    """Read a model file into a Side (spec, training setup, framework, label = file name)."""
+               trust_pickle: bool = False, model: Any = None) -> Side:
+    """Read a model file into a Side (spec, training setup, framework, label = file name).
+
+    ``model`` (torch files only): the user's code for a checkpoint that holds weights but
+    not the model: a function taking the checkpoint path and returning the nn.Module (the
+    source document's ``load_checkpoint``), a model class whose constructor arguments are
+    read from the checkpoint's same-named keys, or ``"SCRIPT.py:NAME"`` naming either in a
+    script (which is then run: only because the caller named it)."""
     p = Path(path)
     framework = framework_of(p)
     if not p.is_file():
         raise FileNotFoundError(f"port: no such model file: {str(p)!r}")
-    loader = {"torch": _load_torch, "keras": _load_keras, "reference": _load_npz}[framework]
-    spec, setup = loader(p, input_shape, trust_pickle)
+    if model is not None and framework != "torch":
+        raise ValueError(f"port: model (--model) applies to torch checkpoints (.pt/.pth); "
+                         f"received it for {str(p)!r}")
+    if isinstance(model, str):
+        model = model_from_script(model)
+    if framework == "torch":
+        spec, setup = _load_torch(p, input_shape, trust_pickle, model)
+    else:
+        loader = {"keras": _load_keras, "reference": _load_npz}[framework]
+        spec, setup = loader(p, input_shape, trust_pickle)
     return Side(spec, setup, framework, p.name)
+
+
+def model_from_script(text: str) -> Callable[..., Any]:
+    """The object NAME of ``SCRIPT.py:NAME`` (the script is imported: it runs)."""
+    import importlib.util
+
+    script, _, name = text.rpartition(":")
+    if not script.endswith(".py") or not name.isidentifier():
+        raise ValueError(f"port: --model must be SCRIPT.py:NAME (a function taking the "
+                         f"checkpoint path, or a model class); received {text!r}")
+    if not Path(script).is_file():
+        raise FileNotFoundError(f"port: no such --model script: {script!r}")
+    module_name = f"dlparity_user_model_{abs(hash(str(Path(script).resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # pickles and dataclasses find their module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # noqa: BLE001 - the user's script may raise anything
+        del sys.modules[module_name]
+        raise ValueError(f"port: running the --model script {script!r} failed: "
+                         f"{type(err).__name__}: {err}") from None
+    if not callable(getattr(module, name, None)):
+        names = sorted(k for k in vars(module) if not k.startswith("_"))
+        raise ValueError(f"port: the --model script {script!r} has no function or class "
+                         f"{name!r}; it defines {names}")
+    return getattr(module, name)
 
 
 def save_model(side: Side, path: str | os.PathLike, *, keras_adam: str = "stock") -> Side:
@@ -98,7 +141,7 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 # --------------------------------------------------------------------------- torch
 
 
-def _load_torch(p: Path, input_shape: tuple[int, ...] | None, trust: bool
+def _load_torch(p: Path, input_shape: tuple[int, ...] | None, trust: bool, factory: Any = None
                 ) -> tuple[ModelSpec, TrainingSetup]:
     import torch
     from torch import nn
@@ -106,7 +149,8 @@ def _load_torch(p: Path, input_shape: tuple[int, ...] | None, trust: bool
     from . import torch_side as ts
 
     try:
-        obj = torch.load(p, map_location="cpu", weights_only=not trust)
+        obj = torch.load(p, map_location="cpu", weights_only=not trust,
+                         **_pickle_module(factory, trust))
     except Exception as err:  # noqa: BLE001 - any unreadable file is reported the same way
         if "Unsupported global" in str(err):
             raise ValueError(
@@ -120,10 +164,133 @@ def _load_torch(p: Path, input_shape: tuple[int, ...] | None, trust: bool
         return ts.as_torch(ts.spec_from_torch(obj, input_shape)), TrainingSetup()
     if isinstance(obj, dict) and obj.get("format") == FORMAT_TAG:
         return _torch_checkpoint(p, obj)
+    if factory is not None:
+        return _user_checkpoint(p, obj, factory, input_shape)
     if isinstance(obj, dict) and obj and all(torch.is_tensor(v) for v in obj.values()):
         return _fcnet_state_dict(p, obj), TrainingSetup()
-    raise ValueError(f"port: {str(p)!r} is not a dlparity checkpoint, an FCNetModule "
-                     f"state_dict or an nn.Module; received a {type(obj).__name__}")
+    if isinstance(obj, dict):
+        keys = sorted(str(k) for k in obj)[:8]
+        raise ValueError(
+            f"port: {str(p)!r} holds weights but not the model's code (a dict with keys "
+            f"{keys}); pass --model SCRIPT.py:NAME (model=...): a function taking the "
+            "checkpoint path and returning the model (like the document's load_checkpoint), "
+            "or the model class, whose constructor arguments come from the checkpoint's "
+            "same-named keys")
+    raise ValueError(f"port: {str(p)!r} is not a dlparity checkpoint, a checkpoint with "
+                     f"--model, a state_dict or an nn.Module; received a {type(obj).__name__}")
+
+
+def _pickle_module(factory: Any, trust: bool) -> dict[str, Any]:
+    """torch.load's pickle_module for a trusted pickle whose classes were defined in the
+    user's ``__main__`` (torch.save(model) in a script): looked up in the --model script."""
+    if factory is None or not trust:
+        return {}
+    import pickle
+    import types
+
+    script = sys.modules.get(getattr(factory, "__module__", ""), None)
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if module == "__main__" and script is not None and hasattr(script, name):
+                return getattr(script, name)
+            return super().find_class(module, name)
+
+    return {"pickle_module": types.SimpleNamespace(**{**vars(pickle), "Unpickler": Unpickler})}
+
+
+_STATE_KEYS = ("model_state_dict", "state_dict", "model")
+_OPTIMIZER_KEYS = ("optimizer_state_dict", "optimizer")
+
+
+def _user_checkpoint(p: Path, obj: Any, factory: Any, input_shape: tuple[int, ...] | None
+                     ) -> tuple[ModelSpec, TrainingSetup]:
+    """A checkpoint as users write them, read with the user's model code: the model from
+    ``factory`` (a function of the path, or a class built from the checkpoint's keys), the
+    optimizer (class inferred from its param_groups) from 'optimizer_state_dict'."""
+    from torch import nn
+
+    from . import torch_side as ts
+
+    if inspect.isclass(factory):
+        model = _build_from_class(p, obj, factory)
+    else:
+        try:
+            model = factory(str(p))
+        except Exception as err:  # noqa: BLE001 - the user's function may raise anything
+            raise ValueError(f"port: the --model function {factory.__name__}({str(p)!r}) "
+                             f"failed: {type(err).__name__}: {err}") from None
+        if isinstance(model, tuple):  # (model, optimizer) is a common shape too
+            model = model[0]
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"port: the --model {getattr(factory, '__name__', factory)!r} must "
+                        f"return an nn.Module; received {type(model).__name__}")
+    spec = ts.spec_from_torch(model, input_shape)
+    setup = TrainingSetup()
+    state = next((obj[k] for k in _OPTIMIZER_KEYS if isinstance(obj, dict)
+                  and isinstance(obj.get(k), dict) and "param_groups" in obj[k]), None)
+    if state is not None:
+        optimizer = _optimizer_from_state(p, model, state)
+        setup.optimizer = ts.optimizer_spec_from_torch(optimizer, model, spec)
+    return ts.as_torch(spec), setup
+
+
+def _build_from_class(p: Path, obj: Any, cls: type) -> Any:
+    """cls(**the checkpoint's keys named like its constructor's arguments), its
+    state_dict loaded (strict) in the checkpoint's dtype."""
+    import torch
+
+    if not isinstance(obj, dict):
+        raise ValueError(f"port: {str(p)!r} must hold a dict to build {cls.__name__} from; "
+                         f"received a {type(obj).__name__}")
+    params = inspect.signature(cls).parameters
+    kwargs = {k: obj[k] for k in params if k in obj}
+    missing = [k for k, v in params.items() if v.default is inspect.Parameter.empty
+               and v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD) and k not in kwargs]
+    if missing:
+        raise ValueError(f"port: {cls.__name__} needs the arguments {missing}, which "
+                         f"{str(p)!r} does not hold; received the keys {sorted(map(str, obj))}")
+    state = next((obj[k] for k in _STATE_KEYS if isinstance(obj.get(k), dict)), None)
+    if state is None and all(torch.is_tensor(v) for v in obj.values()):
+        state = obj  # a bare state_dict
+    if state is None:
+        raise ValueError(f"port: {str(p)!r} holds no state_dict (keys {list(_STATE_KEYS)}); "
+                         f"received the keys {sorted(map(str, obj))}")
+    model = cls(**kwargs)
+    floats = [v for v in state.values() if torch.is_tensor(v) and v.is_floating_point()]
+    if floats:
+        model = model.to(floats[0].dtype)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise _bad_file(p, f"a state_dict of {cls.__name__}", err) from None
+    return model
+
+
+def _optimizer_class(group: dict[str, Any]) -> str:
+    """The torch.optim class of a saved param group, from the hyper-parameters it holds."""
+    if "betas" in group:
+        return "AdamW" if group.get("decoupled_weight_decay") else "Adam"
+    if "dampening" in group:
+        return "SGD"
+    if "alpha" in group and "centered" in group:
+        return "RMSprop"
+    raise ValueError(f"port: the checkpoint's optimizer is not Adam, AdamW, SGD or RMSprop "
+                     f"(its param group holds {sorted(group)})")
+
+
+def _optimizer_from_state(p: Path, model: Any, state: dict) -> Any:
+    import torch
+
+    groups = state.get("param_groups") or [{}]
+    cls = getattr(torch.optim, _optimizer_class(groups[0]))
+    optimizer = cls(model.parameters(), lr=float(groups[0].get("lr", 1e-3)))
+    try:
+        optimizer.load_state_dict(state)
+    except (ValueError, KeyError) as err:
+        raise _bad_file(p, "a checkpoint's optimizer_state_dict (for model.parameters())",
+                        err) from None
+    return optimizer
 
 
 def _torch_checkpoint(p: Path, obj: dict) -> tuple[ModelSpec, TrainingSetup]:
@@ -165,9 +332,10 @@ def _fcnet_state_dict(p: Path, sd: dict) -> ModelSpec:
     if not any(re.fullmatch(r"linears\.\d+\.weight", k) for k in sd):
         raise ValueError(
             f"port: {str(p)!r} is a bare state_dict, which does not record the activations "
-            "between layers; only torch_impl's FCNetModule state_dict (keys linears.0.weight, "
-            "...) can be read without its architecture. Save a dlparity checkpoint instead: "
-            "dlparity.port.save_model(dlparity.port.read(model), 'model.pt')"
+            "between layers: pass --model SCRIPT.py:NAME (model=...), the model class or a "
+            "function building it; only torch_impl's FCNetModule state_dict (keys "
+            "linears.0.weight, ...) can be read without its architecture. Or save a dlparity "
+            "checkpoint: dlparity.port.save_model(dlparity.port.read(model), 'model.pt')"
         )
     from dlparity.torch_impl.models import FCNetModule
 

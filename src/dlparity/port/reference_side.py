@@ -303,7 +303,10 @@ class ReferenceTrainer:
         self.spec = spec.astype(dtype)
         self.setup = setup
         self.opt = copy.deepcopy(setup.optimizer)
-        self.configs = {k: _rule_config(self.opt, k) for k in self.spec.params()}
+        dt = np.dtype(self.spec.dtype)  # state saved in float32 continues in the run's dtype
+        self.configs = {k: {n: v.astype(dt) if isinstance(v, np.ndarray) else v
+                            for n, v in _rule_config(self.opt, k).items()}
+                        for k in self.spec.params()}
         self.keys = param_keys(self.spec.layers)
 
     def step(self, x: np.ndarray, y: np.ndarray, masks: list[np.ndarray | None]) -> float:
