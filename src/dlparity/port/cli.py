@@ -150,7 +150,7 @@ def add_diff_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, help="trajectory mini-batch size (default: the "
                    "whole batch every step)")
     p.add_argument("--trajectory-dtype", choices=("float64", "float32"), default="float64")
-    p.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop"),
+    p.add_argument("--optimizer", choices=("adam", "adamw", "sgd", "rmsprop"),
                    help="optimizer for a side whose file has none (its framework's form, SPEC "
                         "defaults); a side with one keeps its own")
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate for --optimizer")

@@ -52,6 +52,24 @@ CONVENTIONS: dict[str, tuple[str, str]] = {
                                "sqrt(cache) + eps"),
     "rmsprop_rho_default": ("RMSprop rho default",
                             "Keras's RMSprop defaults to rho=0.9, torch's alpha to 0.99"),
+    "adamw_weight_decay": ("AdamW decoupled weight decay",
+                           "torch's AdamW and Keras's AdamW (and Adam(weight_decay=...)) both "
+                           "shrink w -= lr*wd*w before the Adam step, not through the gradient; "
+                           "torch's AdamW defaults to wd=0.01, Keras's AdamW to 0.004, and stock "
+                           "Keras casts wd through float32"),
+    "l2_vs_weight_decay": ("L2 regularizer vs weight_decay",
+                           "an L2 penalty (Keras kernel_regularizer, torch's Adam/SGD "
+                           "weight_decay: g += wd*w) passes through Adam's normalisation; "
+                           "AdamW's decoupled decay does not: the same number is a different "
+                           "update"),
+    "schedule_stepping": ("learning-rate schedule stepped per epoch vs per batch",
+                          "torch's schedulers change lr when scheduler.step() is called "
+                          "(usually once per epoch); Keras's schedules are functions of the "
+                          "optimizer's iterations (per batch)"),
+    "keras_probability_clip": ("Keras clips probabilities",
+                               "Keras's cross-entropies on probabilities (from_logits=False) "
+                               "clip them to [1e-7, 1 - 1e-7]; torch's BCELoss / NLLLoss(log p) "
+                               "do not (BCELoss clamps the log at -100)"),
     "optimizer_hyperparameter": ("optimizer hyper-parameter", "a hyper-parameter differs"),
     "optimizer_kind": ("optimizer", "the optimizers differ"),
     "optimizer_state": ("optimizer state not carried over",
@@ -92,6 +110,8 @@ def fix_text(f: Any, b: Any) -> str:
                                                 "be configured to it)"),
         ("adam_epsilon_default", "keras"): lambda: f"keras.optimizers.Adam(epsilon={a!r})",
         ("adam_epsilon_default", "torch"): lambda: f"torch.optim.Adam(..., eps={a!r})",
+        ("adamw_weight_decay", "keras"): lambda: f"keras.optimizers.AdamW(weight_decay={a!r})",
+        ("adamw_weight_decay", "torch"): lambda: f"torch.optim.AdamW(..., weight_decay={a!r})",
         ("rmsprop_rho_default", "keras"): lambda: f"keras.optimizers.RMSprop(rho={a!r})",
         ("rmsprop_rho_default", "torch"): lambda: f"torch.optim.RMSprop(..., alpha={a!r})",
     }

@@ -152,7 +152,7 @@ def _optimizer_differences(a: Side, b: Side) -> list[Finding]:
         return [Finding("optimizer_kind", "optimizer", "kind", oa.kind, ob.kind)]
     out = []
     if oa.form != ob.form:
-        key = "adam_epsilon_hat" if oa.kind == "adam" else "rmsprop_epsilon_inside"
+        key = "adam_epsilon_hat" if oa.kind in ("adam", "adamw") else "rmsprop_epsilon_inside"
         extra = None
         if oa.kind == "rmsprop":  # the port maps eps outside <-> eps**2 inside
             extra = {"epsilon": (oa.hyper["epsilon"], ob.hyper["epsilon"])}
@@ -163,8 +163,8 @@ def _optimizer_differences(a: Side, b: Side) -> list[Finding]:
             continue
         if field == "epsilon" and oa.kind == "rmsprop" and oa.form != ob.form:
             continue  # the port's eps <-> eps**2 mapping, part of rmsprop_epsilon_inside
-        key = {"epsilon": "adam_epsilon_default", "decay_rate": "rmsprop_rho_default"}.get(
-            field, "optimizer_hyperparameter")
+        key = {"epsilon": "adam_epsilon_default", "decay_rate": "rmsprop_rho_default",
+               "weight_decay": "adamw_weight_decay"}.get(field, "optimizer_hyperparameter")
         if isinstance(va, float) and (float32_value(va) == vb or float32_value(vb) == va):
             key = "keras_float32_constants"  # e.g. a Keras learning-rate variable in float32
         out.append(Finding(key, "optimizer", field, va, vb))

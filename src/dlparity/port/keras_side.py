@@ -271,7 +271,7 @@ def _spec_variables(model: Any, spec: ModelSpec) -> dict[str, Any]:
 def build_keras_optimizer(opt: OptimizerSpec, variables: dict[str, Any]) -> Any:
     """The Keras optimizer of the spec (TextbookAdam for an Adam of the textbook form),
     built over ``variables`` (global name -> variable) with the spec's state assigned."""
-    if opt.kind == "adam" and opt.form == "textbook":
+    if opt.kind in ("adam", "adamw") and opt.form == "textbook":
         cls = TextbookAdam
     else:
         cls = getattr(keras.optimizers, osx.KERAS_CLASSES[opt.kind])

@@ -32,11 +32,12 @@ from .spec import OptimizerSpec
 __all__ = ["torch_kwargs", "keras_kwargs", "hyper_from_torch", "hyper_from_keras",
            "TORCH_CLASSES", "KERAS_CLASSES", "to_torch_state", "from_torch_state"]
 
-TORCH_CLASSES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
-KERAS_CLASSES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
+TORCH_CLASSES = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
+KERAS_CLASSES = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
 # spec state name -> (torch state key, Keras optimizer attribute holding the variables)
 STATE_NAMES = {
     "adam": {"m": ("exp_avg", "_momentums"), "v": ("exp_avg_sq", "_velocities")},
+    "adamw": {"m": ("exp_avg", "_momentums"), "v": ("exp_avg_sq", "_velocities")},
     "sgd": {"velocity": ("momentum_buffer", "momentums")},
     "rmsprop": {"cache": ("square_avg", "_velocities")},
 }
@@ -53,8 +54,10 @@ def _unsupported(fn: str, what: str, value: Any, expected: str) -> ValueError:
 def torch_kwargs(opt: OptimizerSpec) -> dict[str, Any]:
     """Keyword arguments of the torch.optim class TORCH_CLASSES[opt.kind]."""
     h = opt.hyper
-    if opt.kind == "adam":
-        return {"lr": h["learning_rate"], "betas": (h["beta1"], h["beta2"]), "eps": h["epsilon"]}
+    if opt.kind in ("adam", "adamw"):
+        decay = {"weight_decay": h["weight_decay"]} if opt.kind == "adamw" else {}
+        return {"lr": h["learning_rate"], "betas": (h["beta1"], h["beta2"]), "eps": h["epsilon"],
+                **decay}
     if opt.kind == "sgd":
         return {"lr": h["learning_rate"], "momentum": h["momentum"], "nesterov": h["nesterov"]}
     eps = math.sqrt(h["epsilon"]) if opt.form == "eps_inside" else h["epsilon"]
@@ -69,16 +72,21 @@ def hyper_from_torch(cls_name: str, group: dict[str, Any]) -> tuple[str, dict[st
         raise ValueError(f"{fn}: the optimizer class {cls_name!r} is not supported; supported: "
                          f"{sorted(kinds)}")
     kind = kinds[cls_name]
-    if group.get("weight_decay", 0):
+    if kind == "adam" and group.get("decoupled_weight_decay"):
+        kind = "adamw"  # torch.optim.Adam(decoupled_weight_decay=True) is AdamW
+    if kind != "adamw" and group.get("weight_decay", 0):
         raise _unsupported(fn, "weight_decay", group["weight_decay"],
-                           "0 (put the L2 penalty in the model: a dense layer's reg)")
+                           "0: torch's coupled weight_decay adds wd*w to every gradient "
+                           "(l2_vs_weight_decay); put the penalty in the model as a dense "
+                           "layer's reg, or use AdamW's decoupled decay")
     for flag in ("maximize", "amsgrad", "centered"):
         if group.get(flag, False):
             raise _unsupported(fn, flag, group[flag], "False")
-    if kind == "adam":
+    if kind in ("adam", "adamw"):
         b1, b2 = group["betas"]
+        decay = {"weight_decay": float(group["weight_decay"])} if kind == "adamw" else {}
         return kind, {"learning_rate": float(group["lr"]), "beta1": float(b1),
-                      "beta2": float(b2), "epsilon": float(group["eps"])}, "textbook"
+                      "beta2": float(b2), "epsilon": float(group["eps"]), **decay}, "textbook"
     if kind == "sgd":
         if group.get("dampening", 0):
             raise _unsupported(fn, "dampening", group["dampening"], "0")
@@ -122,9 +130,10 @@ def keras_kwargs(opt: OptimizerSpec) -> dict[str, Any]:
     """Keyword arguments of the Keras optimizer KERAS_CLASSES[opt.kind] (TextbookAdam for
     an Adam of the textbook form takes the same)."""
     h = opt.hyper
-    if opt.kind == "adam":
+    if opt.kind in ("adam", "adamw"):
+        decay = {"weight_decay": h["weight_decay"]} if opt.kind == "adamw" else {}
         return {"learning_rate": h["learning_rate"], "beta_1": h["beta1"], "beta_2": h["beta2"],
-                "epsilon": h["epsilon"]}
+                "epsilon": h["epsilon"], **decay}
     if opt.kind == "sgd":
         return {"learning_rate": h["learning_rate"], "momentum": h["momentum"],
                 "nesterov": h["nesterov"]}
@@ -135,12 +144,16 @@ def keras_kwargs(opt: OptimizerSpec) -> dict[str, Any]:
 def hyper_from_keras(cls_name: str, config: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     """(kind, hyper, form) of a Keras optimizer's get_config(); unsupported settings raise."""
     fn = "port (Keras optimizer)"
-    kinds = {"Adam": "adam", "TextbookAdam": "adam", "SGD": "sgd", "RMSprop": "rmsprop"}
+    kinds = {"Adam": "adam", "TextbookAdam": "adam", "AdamW": "adamw", "SGD": "sgd",
+             "RMSprop": "rmsprop"}
     if cls_name not in kinds:
         raise ValueError(f"{fn}: the optimizer class {cls_name!r} is not supported; supported: "
                          f"{sorted(kinds)}")
     kind = kinds[cls_name]
-    for key in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm"):
+    if kind == "adam" and config.get("weight_decay"):
+        kind = "adamw"  # Keras's weight_decay is decoupled: Adam(weight_decay=wd) is AdamW
+    for key in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm") if kind != "adamw" \
+            else ("clipnorm", "clipvalue", "global_clipnorm"):
         if config.get(key):
             raise _unsupported(fn, key, config[key], "None")
     if config.get("use_ema") or config.get("amsgrad") or config.get("centered"):
@@ -149,10 +162,15 @@ def hyper_from_keras(cls_name: str, config: dict[str, Any]) -> tuple[str, dict[s
         raise _unsupported(fn, "a learning-rate schedule", config.get("learning_rate"),
                            "a constant learning rate")
     lr = float(config["learning_rate"])
-    if kind == "adam":
+    if kind in ("adam", "adamw"):
         form = "textbook" if cls_name == "TextbookAdam" else "epsilon_hat"
+        decay = {}
+        if kind == "adamw":  # stock Keras casts the factor through float32 (tf.cast of a
+            wd = float(config["weight_decay"])  # Python float); TextbookAdam keeps it exact
+            decay = {"weight_decay": wd if form == "textbook" else float(np.float32(wd))}
         return kind, {"learning_rate": lr, "beta1": float(config["beta_1"]),
-                      "beta2": float(config["beta_2"]), "epsilon": float(config["epsilon"])}, form
+                      "beta2": float(config["beta_2"]), "epsilon": float(config["epsilon"]),
+                      **decay}, form
     if kind == "sgd":
         return kind, {"learning_rate": lr, "momentum": float(config["momentum"]),
                       "nesterov": bool(config["nesterov"])}, ""
@@ -167,13 +185,15 @@ def for_target(opt: OptimizerSpec, framework: str, keras_adam: str = "stock") ->
     hyper-parameters in that form (what re-reading the converted optimizer gives)."""
     hyper, form = dict(opt.hyper), opt.form
     if framework == "torch":
-        if opt.kind == "adam":
+        if opt.kind in ("adam", "adamw"):
             form = "textbook"
         elif opt.kind == "rmsprop":
             hyper["epsilon"], form = torch_kwargs(opt)["eps"], "eps_outside"
     elif framework == "keras":
-        if opt.kind == "adam":
+        if opt.kind in ("adam", "adamw"):
             form = "textbook" if keras_adam == "textbook" else "epsilon_hat"
+        if opt.kind == "adamw" and form == "epsilon_hat":  # stock Keras: wd in float32
+            hyper["weight_decay"] = float(np.float32(hyper["weight_decay"]))
         elif opt.kind == "rmsprop":
             hyper["epsilon"], form = keras_kwargs(opt)["epsilon"], "eps_inside"
     state = {k: {s: np.array(a) for s, a in v.items()} for k, v in opt.state.items()}

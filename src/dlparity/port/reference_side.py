@@ -256,9 +256,10 @@ def _rule_config(opt: OptimizerSpec, name: str) -> dict[str, Any]:
     """The reference rule's config for one parameter, state included."""
     h = opt.hyper
     state = {k: np.array(v) for k, v in opt.state.get(name, {}).items()}
-    if opt.kind == "adam":
+    if opt.kind in ("adam", "adamw"):
+        decay = {"weight_decay": h["weight_decay"]} if opt.kind == "adamw" else {}
         return {"learning_rate": h["learning_rate"], "beta1": h["beta1"], "beta2": h["beta2"],
-                "epsilon": h["epsilon"], "t": opt.t, **state}
+                "epsilon": h["epsilon"], "t": opt.t, **decay, **state}
     if opt.kind == "sgd":
         return {"learning_rate": h["learning_rate"], "momentum": h["momentum"], **state}
     return {"learning_rate": h["learning_rate"], "decay_rate": h["decay_rate"],
@@ -277,11 +278,11 @@ def _rmsprop_eps_inside(w: np.ndarray, dw: np.ndarray, config: dict) -> tuple[np
 def reference_update(opt: OptimizerSpec, w: np.ndarray, dw: np.ndarray, config: dict
                      ) -> tuple[np.ndarray, dict]:
     """One step of the spec's optimizer on one parameter, with the reference's rules."""
-    if opt.kind == "adam":
+    if opt.kind in ("adam", "adamw"):
         if opt.form == "epsilon_hat":  # eps' = eps / sqrt(1 - beta2^t) turns it textbook
             t = config.get("t", 0) + 1
             config["epsilon"] = opt.hyper["epsilon"] / math.sqrt(1 - opt.hyper["beta2"] ** t)
-        return ref.adam(w, dw, config)
+        return (ref.adam if opt.kind == "adam" else ref.adamw)(w, dw, config)
     if opt.kind == "sgd":
         rule = ref.sgd if not opt.hyper["momentum"] else (
             ref.nesterov_momentum if opt.hyper["nesterov"] else ref.sgd_momentum)

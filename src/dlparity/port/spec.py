@@ -60,9 +60,10 @@ STATE = {"batchnorm": ("running_mean", "running_var")}
 
 LOSS_KINDS = ("softmax_cross_entropy", "mse", "sigmoid_cross_entropy")
 REDUCTIONS = ("mean", "batchmean")  # mean over every element (N*K) | sum over K, mean over N
-OPTIMIZER_KINDS = ("adam", "sgd", "rmsprop")
+OPTIMIZER_KINDS = ("adam", "adamw", "sgd", "rmsprop")
 # optimizer kind -> (the catalogue rule whose tolerance row applies, state names)
-OPTIMIZER_STATE = {"adam": ("m", "v"), "sgd": ("velocity",), "rmsprop": ("cache",)}
+OPTIMIZER_STATE = {"adam": ("m", "v"), "adamw": ("m", "v"), "sgd": ("velocity",),
+                   "rmsprop": ("cache",)}
 
 _DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
     "dense": {"use_bias": True, "reg": 0.0, "reg_float32": False, "l1": 0.0},
@@ -362,8 +363,10 @@ class LossSpec:
 class OptimizerSpec:
     """An optimizer's hyper-parameters (reference names and meaning) and state.
 
-    - kind: 'adam', 'sgd' (momentum 0: plain SGD) or 'rmsprop'.
-    - hyper: learning_rate; adam: beta1, beta2, epsilon; sgd: momentum, nesterov;
+    - kind: 'adam', 'adamw', 'sgd' (momentum 0: plain SGD) or 'rmsprop'.
+    - hyper: learning_rate; adam: beta1, beta2, epsilon; adamw: those and weight_decay
+      (decoupled: w -= lr * weight_decay * w, torch's AdamW and Keras's AdamW both);
+      sgd: momentum, nesterov;
       rmsprop: decay_rate, epsilon.
     - form: adam 'textbook' (torch, the reference: eps added to sqrt(v_hat)) or
       'epsilon_hat' (Keras: lr_t = lr*sqrt(1-beta2^t)/(1-beta1^t), eps added to sqrt(v));
@@ -386,6 +389,8 @@ class OptimizerSpec:
                 f"OptimizerSpec: kind must be one of {OPTIMIZER_KINDS}; received {self.kind!r}"
             )
         defaults = {"adam": ("textbook", {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}),
+                    "adamw": ("textbook", {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+                                           "weight_decay": 1e-2}),
                     "sgd": ("", {"momentum": 0.0, "nesterov": False}),
                     "rmsprop": ("eps_outside", {"decay_rate": 0.99, "epsilon": 1e-8})}
         form, hyper = defaults[self.kind]
