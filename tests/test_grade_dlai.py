@@ -32,7 +32,8 @@ def test_each_submission_is_read_as_the_c1_w4_deep_net(rows) -> None:
     for student, row in rows.items():
         assert row.outcome == "checked", (student, row.reason)
         assert row.dialect == "dlai", student
-        assert normalise(row.assignment or "") == normalise("C1 W4 deep net"), student
+        # the course helper's activations, defined beside it, may be named with it
+        assert normalise(row.assignment or "").startswith(normalise("C1 W4 deep net")), student
         assert list(row.functions) == DEEP_NET
         assert row.max_points == 9.0
 

@@ -111,6 +111,18 @@ def test_dlai_default_is_the_assignments_functions_and_groups_take_precedence() 
                                       "c1 w4 deep net": {"linear_forward": 5}}})
     row = build([_outcome("heidi", rep)], rubric, "fp").rows[0]
     assert (row.points, row.max_points, list(row.functions)) == (5.0, 5.0, ["linear_forward"])
+    # the oracle names the helper activations beside the assignment: not graded by default,
+    # and the assignment's group still applies
+    rep["assignment"] = "C1 W4 deep net + activations (dnn_utils)"
+    rep["functions"].append(_fn("sigmoid", "PASS"))
+    row = build([_outcome("heidi", rep)], Rubric(), "fp").rows[0]
+    assert len(row.functions) == 9 and "sigmoid" not in row.functions
+    row = build([_outcome("heidi", rep)], rubric, "fp").rows[0]
+    assert list(row.functions) == ["linear_forward"]
+    # an assignment the table does not know: the functions its report lists
+    rep["assignment"] = "C9 W9 something new"
+    row = build([_outcome("heidi", rep)], Rubric(), "fp").rows[0]
+    assert list(row.functions) == ["linear_forward", "linear_backward", "sigmoid"]
 
 
 @pytest.mark.parametrize(("data", "error", "words"), [
@@ -150,7 +162,7 @@ def test_load_rubric_reads_toml_and_reports_bad_files(tmp_path: Path) -> None:
 
 def test_named_diagnoses_are_read_from_fields_and_notes() -> None:
     fn = _fn("update_parameters_with_adam", "FAIL",
-             notes=["diagnosis: epsilon inside the square root", "an ordinary note"])
+             notes=["diagnosis [t=2]: epsilon inside the square root", "an ordinary note"])
     fn["findings"] = [{"status": "FAIL", "diagnosis": "beta1 in the second bias correction"}]
     found = diagnoses(_report(fn))
     assert found == ["update_parameters_with_adam: beta1 in the second bias correction",

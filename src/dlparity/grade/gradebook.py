@@ -25,7 +25,8 @@ from .runner import Outcome
 __all__ = ["FunctionGrade", "Gradebook", "Row", "build", "diagnoses", "is_tamper_note"]
 
 _TAMPER = re.compile(r"tamper", re.IGNORECASE)
-_DIAGNOSIS = re.compile(r"^\s*(?:named\s+)?diagnos(?:is|ed)\s*[:\-]\s*(.+)$", re.IGNORECASE)
+_DIAGNOSIS = re.compile(r"^\s*diagnos(?:is|ed)\s*(?:\[[^\]]*\])?\s*[:\-]\s*(.+)$",
+                        re.IGNORECASE)
 
 
 def is_tamper_note(note: Any) -> bool:
@@ -147,7 +148,7 @@ def grade_function(name: str, fn: Mapping[str, Any] | None, points: float, rubri
 
 def diagnoses(report: Mapping[str, Any] | None) -> list[str]:
     """The named diagnoses in a report: a ``diagnosis`` field of a function or finding, or a
-    note that reads ``diagnosis: ...``."""
+    note that reads ``diagnosis: ...`` or ``diagnosis [case]: ...``."""
     if not report:
         return []
     found: list[str] = []
@@ -209,7 +210,7 @@ def build(outcomes: Sequence[Outcome], rubric: Rubric, fingerprint: str) -> Grad
         dialect, assignment = _group(o)
         by_name = {fn.get("name"): fn for fn in rep.get("functions") or []}
         tampered_all = any(is_tamper_note(n) for n in rep.get("notes") or [])
-        graded = rubric.functions_for(dialect, assignment, class_functions)
+        graded = rubric.functions_for(dialect, assignment, class_functions, list(by_name))
         functions = {n: grade_function(n, by_name.get(n), p, rubric, tampered_all)
                      for n, p in graded.items()}
         flags = []

@@ -91,18 +91,25 @@ class Rubric:
     source: str | None = None
 
     def functions_for(self, dialect: str | None, assignment: str | None,
-                      class_functions: Sequence[str] = ()) -> dict[str, float]:
+                      class_functions: Sequence[str] = (),
+                      report_functions: Sequence[str] = ()) -> dict[str, float]:
         """The functions graded for a submission read as ``dialect`` / ``assignment``, with
-        their points: the rubric's group for that assignment, else its flat ``[points]``,
-        else one point each for the assignment's functions (dlai: DIALECTS.md §2; cs231n:
-        ``class_functions``, what the class's cs231n submissions define)."""
-        group = CS231N if (dialect or CS231N) == CS231N else (assignment or "")
-        if normalise(group) in self.groups:
-            return dict(self.groups[normalise(group)])
+        their points: the rubric's group for that assignment (or for one of its " + "
+        parts), else its flat ``[points]``, else one point each for the assignment's
+        functions (dlai: DIALECTS.md §2, or ``report_functions`` for an assignment the table
+        does not know; cs231n: ``class_functions``, what the class's cs231n submissions
+        define)."""
+        cs231n = (dialect or CS231N) == CS231N
+        candidates = [CS231N] if cs231n else \
+            [assignment or "", *str(assignment or "").split(" + ")]
+        for candidate in candidates:
+            if normalise(candidate) in self.groups:
+                return dict(self.groups[normalise(candidate)])
         if self.points:
             return dict(self.points)
-        names = dlai_functions(assignment) if group != CS231N else None
-        return {name: 1.0 for name in (names or class_functions)}
+        if cs231n:
+            return {name: 1.0 for name in class_functions}
+        return {name: 1.0 for name in (dlai_functions(assignment) or report_functions)}
 
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "points": self.points, "groups": self.groups,

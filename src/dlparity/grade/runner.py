@@ -45,11 +45,12 @@ class CheckOptions:
     memory_mb: float = 4096.0  # as `dlparity check --memory-mb`
     submission_timeout: float = 600.0  # wall clock for one whole submission
     dialect: str | None = None  # None: recognised per submission
-    dtype: str = "both"
+    dtype: str | None = None  # None: the dialect's default (cs231n both, dlai float64)
 
     def check_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"timeout": self.timeout, "memory_mb": self.memory_mb,
-                                  "dtype": self.dtype}
+        kwargs: dict[str, Any] = {"timeout": self.timeout, "memory_mb": self.memory_mb}
+        if self.dtype:
+            kwargs["dtype"] = self.dtype
         if self.dialect:
             kwargs["dialect"] = self.dialect
         return kwargs

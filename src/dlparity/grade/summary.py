@@ -75,7 +75,7 @@ def write_chart(book: Gradebook, path: Path) -> bool:
         return False
     counts = function_counts(book)
     names = list(counts)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(names) + 2), 4.5))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(names) + 2) + 2.5, 4.5))
     bottom = [0] * len(names)
     for key, label, color in (("fail", "fails (own FAIL / error)", "#c62828"),
                               ("missing", "missing / untested / not run", "#9e9e9e"),
@@ -83,14 +83,17 @@ def write_chart(book: Gradebook, path: Path) -> bool:
         values = [counts[n][key] for n in names]
         ax.bar(range(len(names)), values, bottom=bottom, label=label, color=color)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    for x, total in enumerate(bottom):
+        if total:
+            ax.annotate(str(total), (x, total), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel("students")
-    ax.set_ylim(0, max([len(book.rows), 1]))
+    ax.set_ylabel(f"students (of {len(book.rows)})")
+    ax.set_ylim(0, max([*bottom, 1]) * 1.25 + 0.5)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_title(f"dlparity grade: {len(book.rows)} submissions, students not earning "
-                 "each function")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(f"Students who fail, lack or borrow each function ({len(book.rows)} "
+                 "submissions)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
