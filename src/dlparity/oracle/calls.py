@@ -29,7 +29,7 @@ import numpy as np
 
 import dlparity.reference as ref
 
-from .isolation import RemoteFunction, exception_type
+from .isolation import Crash, RemoteFunction, exception_type
 from .registry import arrays_in
 
 __all__ = ["Calls", "Failure", "Session", "describe", "observe_calls", "pair", "snapshot",
@@ -233,8 +233,15 @@ class Calls:
         assert s is not None
         if s.progress is not None:
             s.progress(owner, s.case)
-        outcome = fn.call(args, owner=owner, case=s.case, budget=remaining,
-                          collect_warnings=s.collect_warnings)
+        try:
+            outcome = fn.call(args, owner=owner, case=s.case, budget=remaining,
+                              collect_warnings=s.collect_warnings)
+        except Crash as crash:
+            if not fn.target.crashes_are_failures:
+                raise  # the runner replaces the process and runs the record again without it
+            if crash.kind == "timeout":
+                s.used[owner] = s.timeout
+            raise Failure(owner, "crashed", crash.message) from None
         s.used[owner] = s.used.get(owner, 0.0) + float(outcome.get("elapsed", 0.0))
         s.observed.setdefault((owner, s.case), set()).update(
             {str(n) for n in outcome.get("observed", [])} - {owner})

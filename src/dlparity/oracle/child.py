@@ -268,13 +268,16 @@ class BorrowedFromDlparity(BaseException):
 
 #: Importable here: dlparity's shared plumbing, which computes no verdict.
 ALLOWED = ("dlparity", "dlparity.catalogue", "dlparity.validate", "dlparity.contract",
-           "dlparity.bases", "dlparity.formulas", "dlparity.data", "dlparity.oracle.child")
+           "dlparity.bases", "dlparity.formulas", "dlparity.data", "dlparity.oracle.child",
+           "dlparity.oracle.sources")
 BORROWS: list[str] = []  # dlparity functions called during the current call
 
 
 def _allowed(fullname: str) -> bool:
-    return any(fullname == a or fullname.startswith(a + ".") for a in ALLOWED[1:]) \
-        or fullname == "dlparity"
+    """``dlparity`` and ``dlparity.oracle`` themselves (lazy packages: what they give by
+    attribute is imported through the blocker) and the :data:`ALLOWED` modules."""
+    return fullname in ("dlparity", "dlparity.oracle") or any(
+        fullname == a or fullname.startswith(a + ".") for a in ALLOWED[1:])
 
 
 class _StandIn(types.ModuleType):
@@ -368,6 +371,12 @@ def _unique(stem: str, counter: list[int] = [0]) -> str:  # noqa: B006 -- a proc
 
 def _exec_file(path: Path, source: str | None = None,
                package_dir: Path | None = None) -> types.ModuleType:
+    if source is not None:  # a notebook's code cells, or a file's definitions only
+        module = types.ModuleType(_unique(path.stem))
+        module.__file__ = str(path)
+        sys.modules[module.__name__] = module
+        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102
+        return module
     if package_dir is not None:
         spec = importlib.util.spec_from_file_location(
             _unique(package_dir.name), package_dir / "__init__.py",
@@ -377,10 +386,7 @@ def _exec_file(path: Path, source: str | None = None,
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    if source is None:
-        spec.loader.exec_module(module)
-    else:  # a notebook's code cells, or a file's definitions only
-        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102
+    spec.loader.exec_module(module)
     return module
 
 
@@ -443,8 +449,14 @@ def load(request: dict[str, Any]) -> tuple[str, list[types.ModuleType]]:
     path = Path(spec)
     for folder in request.get("sys_path", []):
         sys.path.insert(0, folder)
-    if request.get("source") is not None:
-        return str(path), [_exec_file(path, request["source"])]
+    if request.get("sources"):  # learners' files or notebooks, definitions only
+        import linecache
+
+        modules = []
+        for file, text in request["sources"]:
+            linecache.cache[str(file)] = (len(text), None, text.splitlines(True), str(file))
+            modules.append(_exec_file(Path(file), text))
+        return spec, modules
     if path.suffix == ".py" or path.is_file():
         path = path.resolve()
         sys.path.insert(0, str(path.parent))
@@ -552,14 +564,18 @@ class Server:
         defined = sorted({n for m in self.modules for n, v in vars(m).items()
                           if callable(v) and not n.startswith("_")
                           and getattr(v, "__module__", None) == m.__name__})
-        signatures = {}
-        for name, fn in self.functions.items():
-            with contextlib.suppress(TypeError, ValueError):
-                signatures[name] = list(inspect.signature(fn).parameters)
+        everything = {n: v for m in self.modules for n, v in vars(m).items()
+                      if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))}
+        signatures = {n: sig for n, v in everything.items() if (sig := _signature(v)) is not None}
+        graph = {n: sorted((set(_code_names(f.__code__)) & set(self.functions)) - {n})
+                 for n, f in self.functions.items() if hasattr(f, "__code__")}
+        origins = {n: _origin(f, self.modules) for n, f in self.functions.items()}
+        missing = [str(x) for m in self.modules for x in vars(m).get("__dlparity_missing__", [])]
         return ("loaded", {"label": label, "names": sorted(self.functions),
                            "borrowed": borrowed, "imports_dlparity": stand_ins,
                            "tampered": tampered, "observable": observable,
-                           "defined": defined, "signatures": signatures})
+                           "defined": defined, "signatures": signatures, "graph": graph,
+                           "origins": origins, "missing": missing})
 
     def _observe(self, names: list[str]) -> int:
         """Wrap every module-level binding of the target's functions, for good, with a
@@ -655,6 +671,25 @@ def _stand_in_name(obj: Any) -> str | None:
     if isinstance(obj, types.ModuleType) and getattr(obj, "__dlparity_stand_in__", False):
         return obj.__name__
     return getattr(obj, "__dlparity_borrowed__", None)
+
+
+def _signature(fn: Any) -> list[str] | None:
+    """Parameter names (``*args`` as '*args'; ``**kwargs`` left out), None if unreadable."""
+    try:
+        return [("*" + p.name if p.kind == p.VAR_POSITIONAL else p.name)
+                for p in inspect.signature(fn).parameters.values()
+                if p.kind != p.VAR_KEYWORD]
+    except (TypeError, ValueError):
+        return None
+
+
+def _origin(fn: Any, modules: list[types.ModuleType]) -> str:
+    """The file that defines ``fn`` (a target module's), else the module it came from."""
+    module = getattr(fn, "__module__", "") or ""
+    for m in modules:
+        if m.__name__ == module:
+            return Path(getattr(m, "__file__", "") or module).name
+    return module
 
 
 def _code_names(code: types.CodeType) -> Iterator[str]:

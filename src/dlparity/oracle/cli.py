@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Iterable, Sequence
 
 
 def _non_negative_int(text: str) -> int:
@@ -32,18 +33,42 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def parse_only(values: Sequence[str] | None, known: Iterable[str] | None = None,
+               option: str = "--only") -> list[str]:
+    """``--only a,b --only c`` -> ['a', 'b', 'c'] (the one parser of the option, for
+    ``dlparity check``, ``export-vectors``, the pytest plugin and ``check()``); a name not
+    in ``known`` is a ValueError naming it."""
+    if isinstance(values, str):
+        values = [values]
+    names = [n.strip() for item in (values or []) for n in str(item).split(",") if n.strip()]
+    if known is not None:
+        known = set(known)
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"{option}: not catalogue names: {', '.join(unknown)} (see "
+                             "`dlparity functions`)")
+    return list(dict.fromkeys(names))
+
+
 def add_check_arguments(parser: argparse.ArgumentParser, impl_required: bool = True) -> None:
     """The oracle's options."""
     parser.add_argument("--impl", metavar="TARGET", required=impl_required,
                         help="the implementation to check: a module or package name "
-                        "(mypkg.layers), a .py file, or a directory")
+                        "(mypkg.layers), a .py file, a Jupyter notebook (.ipynb), or a "
+                        "directory")
+    parser.add_argument("--dialect", choices=("cs231n", "dlai"), default=None,
+                        help="the API the target is written in: cs231n (SPEC.md: "
+                        "affine_forward(x, w, b), batch first) or dlai (the deeplearning.ai "
+                        "course: examples as columns, parameters/grads dicts); default: "
+                        "recognised from the names and signatures it defines")
     parser.add_argument("--only", action="append", metavar="NAMES",
                         help="check only these catalogue names (comma-separated; repeatable); "
                         "the functions they depend on run too")
-    parser.add_argument("--dtype", choices=("float64", "float32", "both"), default="both",
-                        help="dtype of the inputs (default both: float64 and float32, each "
-                        "function reported by the worse of the two, the JSON keeping both; "
-                        "float32 uses the float32 tolerances and checks float32 outputs)")
+    parser.add_argument("--dtype", choices=("float64", "float32", "both"), default=None,
+                        help="dtype of the inputs (default for cs231n: both, float64 and "
+                        "float32, each function reported by the worse of the two, the JSON "
+                        "keeping both; float32 uses the float32 tolerances and checks float32 "
+                        "outputs; default for dlai: float64, the course's)")
     parser.add_argument("--seed", type=_non_negative_int, default=0,
                         help="seed of the inputs (default 0: the parity suite's own inputs)")
     parser.add_argument("--steps", type=_positive_int, default=100,

@@ -315,13 +315,19 @@ class RemoteTarget:
     remote = True
     framework = None
     modules: list[Any] = []
+    #: False: a crash propagates to the runner (cs231n: the record is run again without the
+    #: function). True: it is that call's failure, and the next call starts a new process.
+    crashes_are_failures = False
 
     def __init__(self, spec: str, names: Sequence[str], submodules: Sequence[str], *,
-                 memory_mb: float = MEMORY_MB, source: str | None = None,
-                 sys_path: Sequence[str] = ()) -> None:
+                 memory_mb: float = MEMORY_MB,
+                 sources: Sequence[tuple[str, str]] = (), sys_path: Sequence[str] = (),
+                 label: str | None = None) -> None:
         self.request = {"spec": str(spec), "names": list(names),
                         "submodules": list(submodules), "memory_mb": memory_mb,
-                        "source": source, "sys_path": list(sys_path)}
+                        "sources": [list(s) for s in sources], "sys_path": list(sys_path)}
+        self._label = label
+        self.load_notes: list[str] = []
         self.memory_mb = memory_mb
         self.child: Child | None = None
         self.info = self._start()
@@ -342,8 +348,14 @@ class RemoteTarget:
             self.close()
             raise TargetError(f"cannot import {self.request['spec']}: {payload}")
         spec = self.request["spec"]
-        label = str(payload["label"])
+        label = self._label or str(payload["label"])
         self.observable = int(payload["observable"])
+        # what the dialect runner reads statically (dlai): the target's own call graph,
+        # where each function comes from, what its definitions-only load could not import
+        self.signatures = {str(k): [str(p) for p in v] for k, v in payload["signatures"].items()}
+        self.graph = {str(k): {str(x) for x in v} for k, v in payload["graph"].items()}
+        self.origins = {str(k): str(v) for k, v in payload["origins"].items()}
+        self.missing = [str(m) for m in payload["missing"]]
         return TargetInfo(
             spec=label if os.path.exists(spec) else spec, label=label,
             names=frozenset(str(n) for n in payload["names"]),

@@ -70,11 +70,12 @@ def selected_names(config: pytest.Config) -> list[str]:
     """The catalogue names to report on (``--impl-only``, else all)."""
     from dlparity.catalogue import NAMES
 
-    only = [n.strip() for item in config.getoption("impl_only") or [] for n in item.split(",")
-            if n.strip()]
-    unknown = [n for n in only if n not in NAMES]
-    if unknown:
-        raise pytest.UsageError(f"--impl-only: not catalogue names: {', '.join(unknown)}")
+    from .cli import parse_only
+
+    try:
+        only = parse_only(config.getoption("impl_only"), NAMES, option="--impl-only")
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     return only or list(NAMES)
 
 

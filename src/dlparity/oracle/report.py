@@ -289,7 +289,8 @@ def fingerprint_files() -> list[tuple[str, Path]]:
               for p in sorted(Path(bases.__file__).resolve().parent.glob("*.py"))]
     files += [(f"dlparity/{n}", package / n)
               for n in ("validate.py", "catalogue.py", "formulas.py")]
-    files += [(f"oracle/{p.name}", p) for p in sorted(here.glob("*.py"))
+    files += [(f"oracle/{p.relative_to(here).as_posix()}", p)
+              for p in sorted([*here.glob("*.py"), *here.glob("*/*.py")])
               if not p.name.startswith("test_")]
     return files
 

@@ -43,10 +43,11 @@ from typing import Any
 import numpy as np
 
 import dlparity.reference as ref
-from dlparity.catalogue import BY_NAME, CATALOGUE, NAMES
+from dlparity.catalogue import CATALOGUE, NAMES
 
 from .attribution import DEPENDS_ON, attribute, closure, dependencies, dependents
 from .cli import add_check_arguments as add_arguments
+from .cli import parse_only
 from .engine import Collected, run_record_job
 from .protocols import optimizer_inputs
 from .registry import BY_FUNCTION, RECORDS
@@ -96,33 +97,6 @@ def _dtypes(dtype: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(np.dtype(d).name for d in dict.fromkeys(names))
 
 
-def _runner(target: Target | str, isolate: bool | None, memory_mb: float) -> Any:
-    """Where the target runs: a process of its own (``isolation.py``: the default), or this
-    one (dlparity's own framework twins, ``isolate=False``, or no POSIX processes)."""
-    from dlparity import implementations
-
-    from . import isolation
-
-    spec = target if isinstance(target, str) else target.spec
-    own_twin = (target.framework is not None if not isinstance(target, str)
-                else (implementations.find(spec) or _NOT_TWIN).framework is not None)
-    if isolate is None:
-        isolate = isolation.available() and not own_twin
-    if isolate:
-        if not isolation.available():
-            raise ValueError("isolate=True needs POSIX processes, which this platform "
-                             "does not have")
-        remote = isolation.RemoteTarget(spec, NAMES, SUBMODULES, memory_mb=memory_mb)
-        return isolation.Isolated(remote, run_record_job)
-    return isolation.InProcess(load_target(target) if isinstance(target, str) else target,
-                               run_record_job)
-
-
-class _NotTwin:
-    framework = None
-
-
-_NOT_TWIN = _NotTwin()
 #: The catalogue modules a package target is searched in (``layers``, ``optim``, ...).
 SUBMODULES = tuple(dict.fromkeys(e.module for e in CATALOGUE))
 
@@ -130,30 +104,149 @@ SUBMODULES = tuple(dict.fromkeys(e.module for e in CATALOGUE))
 def probe_target(spec: str) -> Any:
     """Load TARGET the way :func:`check` would (in a process of its own where it can) and
     return what it defines (an ``isolation.TargetInfo``); raise TargetError if it cannot."""
-    runner = _runner(spec, None, 4096)
-    runner.close()
-    return runner.info
+    from . import isolation
+
+    if _own_twin(spec) or not isolation.available():
+        return _in_process(spec).info
+    plan = _plan(spec, None)
+    remote = isolation.RemoteTarget(plan.spec, (*NAMES, *_dlai_names()), SUBMODULES,
+                                    sources=plan.sources, sys_path=plan.sys_path,
+                                    label=plan.label)
+    remote.close()
+    return remote.info
 
 
-def check(target: Target | str, *, dtype: str | Sequence[str] | None = None, seed: int = 0,
-          steps: int = 100, timeout: float = 20.0, only: Sequence[str] | None = None,
-          strict: bool = False, probes: bool = True, isolate: bool | None = None,
-          memory_mb: float = 4096) -> Report:
-    """Check ``target`` (a Target or a TARGET string) against the reference.
+def check(target: Any, *, dialect: str | None = None,
+          dtype: str | Sequence[str] | None = None, seed: int = 0, steps: int = 100,
+          timeout: float = 20.0, only: Sequence[str] | None = None, strict: bool = False,
+          probes: bool = True, isolate: bool | None = None, memory_mb: float = 4096) -> Report:
+    """Check ``target`` against the reference and return the report.
 
-    ``dtype``: 'float64', 'float32', or None / 'both' (the default: both, each function
-    reported by the worse of the two, the report keeping each in ``by_dtype``).
+    ``target``: a module or package name, a ``.py`` file, a notebook, a folder, a module
+    object, a namespace dict (a notebook's ``globals()``), or a loaded Target.
+    ``dialect``: 'cs231n' (SPEC.md) or 'dlai' (DIALECTS.md); None recognises it.
+    ``dtype``: 'float64', 'float32', or 'both'; None is both for cs231n, float64 for dlai
+    (each function reported by the worse dtype, the report keeping each in ``by_dtype``).
     ``isolate``: run the target in a process of its own, which receives inputs and returns
     outputs only (the default wherever POSIX processes exist, except for dlparity's own
     torch/TF twins); ``memory_mb`` caps what it may allocate there.
     """
+    if dialect not in (None, "cs231n", "dlai"):
+        raise ValueError(f"dialect must be 'cs231n', 'dlai' or None (recognised); "
+                         f"received {dialect!r}")
+    start = time.perf_counter()
+    report = _check(target, dialect, dtype, seed, steps, timeout, only, strict, probes,
+                    isolate, memory_mb)
+    report.seconds = time.perf_counter() - start  # loading the target included
+    return report
+
+
+def _check(target: Any, dialect: str | None, dtype: Any, seed: int, steps: int,
+           timeout: float, only: Sequence[str] | None, strict: bool, probes: bool,
+           isolate: bool | None, memory_mb: float) -> Report:
+    from . import isolation
+
+    if _own_twin(target) or isolate is False or (isolate is None and not isolation.available()):
+        if isolate and not isolation.available():
+            raise ValueError("isolate=True needs POSIX processes, which this platform "
+                             "does not have")
+        if dialect == "dlai" or (dialect is None and not _own_twin(target)
+                                 and _plan(target, None).dialect == "dlai"):
+            from . import dlai
+
+            report = dlai.check(dlai.load(target), dtype=dtype, seed=seed, steps=steps,
+                                timeout=timeout, only=only)
+            report.notes.append("the target ran in the oracle's own process (isolate=False)")
+            return report
+        return _check_cs231n(_in_process(target), dtype, seed, steps, timeout, only, strict,
+                             probes)
+    plan = _plan(target, dialect)
+    remote = isolation.RemoteTarget(plan.spec, (*NAMES, *_dlai_names()), SUBMODULES,
+                                    memory_mb=memory_mb, sources=plan.sources,
+                                    sys_path=plan.sys_path, label=plan.label)
+    chosen = plan.dialect or _recognised(remote.signatures)
+    if chosen == "dlai":
+        return _check_dlai(remote, plan, dtype, seed, steps, timeout, only)
+    _keep_only(remote, set(NAMES))
+    return _check_cs231n(isolation.Isolated(remote, run_record_job), dtype, seed, steps,
+                         timeout, only, strict, probes, notes=plan.notes)
+
+
+def _plan(target: Any, dialect: str | None) -> Any:
+    from .plan import plan
+
+    return plan(target, dialect)
+
+
+def _dlai_names() -> tuple[str, ...]:
+    from .dialects import DLAI_NAMES
+
+    return DLAI_NAMES
+
+
+def _recognised(signatures: dict[str, Any]) -> str:
+    from .dialects import recognise
+
+    return "dlai" if recognise(signatures).dialect == "dlai" else "cs231n"
+
+
+def _keep_only(remote: Any, names: set[str]) -> None:
+    """The remote target's functions restricted to one dialect's names."""
+    remote.functions = {n: f for n, f in remote.functions.items() if n in names}
+    remote.info.names = frozenset(n for n in remote.info.names if n in names)
+
+
+def _own_twin(target: Any) -> bool:
+    from dlparity import implementations
+
+    if isinstance(target, Target):
+        return target.framework is not None
+    impl = implementations.find(target) if isinstance(target, str) else None
+    return impl is not None and impl.framework is not None
+
+
+def _in_process(target: Any) -> Any:
+    from . import isolation
+
+    return isolation.InProcess(load_target(target) if isinstance(target, str) else target,
+                               run_record_job)
+
+
+def _check_dlai(remote: Any, plan: Any, dtype: Any, seed: int, steps: int, timeout: float,
+                only: Sequence[str] | None) -> Report:
+    """The deeplearning.ai dialect (``dlai/``) on a target in its own process."""
+    from . import dlai
+
+    remote.crashes_are_failures = True
+    remote.load_notes = plan.notes + [f"not available: {m}" for m in remote.missing]
+    try:
+        report = dlai.check(remote, dtype=dtype, seed=seed, steps=steps, timeout=timeout,
+                            only=only)
+        tampered = remote.tampered()
+    finally:
+        remote.close()
+    for r in report.results:
+        borrowed = sorted({remote.info.borrowed[r.name]} if r.name in remote.info.borrowed
+                          else {f.message.split(" called ", 1)[1].split(":")[0]
+                                for f in r.findings if f.check == "borrowed"})
+        if borrowed:
+            r.status, r.via = BORROWED, borrowed
+    report.notes += [n for n in remote.load_notes if n not in report.notes]
+    report.notes += _process_notes(remote.info, tampered)
+    return report
+
+
+def _check_cs231n(runner: Any, dtype: Any, seed: int, steps: int, timeout: float,
+                  only: Sequence[str] | None, strict: bool, probes: bool,
+                  notes: Sequence[str] = ()) -> Report:
+    """SPEC.md's catalogue on a target (in its own process, or this one)."""
     start = time.perf_counter()
     dtypes = _dtypes(dtype)
-    selected = set(only) if only else set(NAMES)
-    unknown = sorted(selected - set(NAMES))
-    if unknown:
-        raise ValueError(f"--only: not catalogue names: {', '.join(unknown)}")
-    runner = _runner(target, isolate, memory_mb)
+    try:
+        selected = set(parse_only(only, NAMES) or NAMES)
+    except ValueError:
+        runner.close()
+        raise
     if not runner.info.names:
         runner.close()
         report = Report(runner.info.label, "+".join(dtypes), seed, steps, timeout, strict, [],
@@ -174,7 +267,7 @@ def check(target: Target | str, *, dtype: str | Sequence[str] | None = None, see
     report = reports[0] if len(reports) == 1 else _merge_dtypes(reports)
     if not report.checked:
         report.looked_for = looked_for(runner.info)
-    report.notes += _process_notes(runner.info, tampered)
+    report.notes += [*notes, *_process_notes(runner.info, tampered)]
     if not runner.isolated:
         report.notes.append("the target ran in the oracle's own process (isolate=False, no "
                             "POSIX processes on this platform, or dlparity's own framework "
@@ -390,18 +483,12 @@ def _merge_dtypes(reports: list[Report]) -> Report:
 
 def run_cli(args: argparse.Namespace) -> int:
     """Run the oracle from parsed options; print the report; return the exit status."""
-    only = [n.strip() for item in (args.only or []) for n in item.split(",") if n.strip()]
-    unknown = [n for n in only if n not in BY_NAME]
-    if unknown:
-        print(f"dlparity check: error: --only: not catalogue names: {', '.join(unknown)} "
-              "(see `dlparity functions`)", file=sys.stderr)
-        return 2
     try:
         report = check(args.impl, dtype=args.dtype, seed=args.seed, steps=args.steps,
-                       timeout=args.timeout, only=only or None, strict=args.strict,
-                       isolate=False if args.no_isolation else None,
-                       memory_mb=args.memory_mb)
-    except TargetError as exc:
+                       timeout=args.timeout, only=parse_only(args.only) or None,
+                       strict=args.strict, isolate=False if args.no_isolation else None,
+                       memory_mb=args.memory_mb, dialect=getattr(args, "dialect", None))
+    except (TargetError, ValueError) as exc:
         print(f"dlparity check: error: {exc}", file=sys.stderr)
         return 2
     print(report.format(repro=not args.no_repro, quiet=args.quiet, verbose=args.verbose))

@@ -31,6 +31,7 @@ from dlparity import __version__
 from dlparity.catalogue import BY_NAME, NAMES
 
 from .cli import add_export_arguments as add_arguments
+from .cli import parse_only
 from .protocols import arg_names, call_text, reference_stream
 from .registry import RECORDS, Case, OpRecord, make_args
 from .report import fingerprint
@@ -186,11 +187,10 @@ def _skip_reason(record: OpRecord, case: Case, seed: int, steps: int | None) -> 
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    only = [n.strip() for item in (args.only or []) for n in item.split(",") if n.strip()]
-    unknown = [n for n in only if n not in NAMES]
-    if unknown:
-        print(f"dlparity export-vectors: error: --only: not catalogue names: "
-              f"{', '.join(unknown)}", file=sys.stderr)
+    try:
+        only = parse_only(args.only, NAMES)
+    except ValueError as exc:
+        print(f"dlparity export-vectors: error: {exc}", file=sys.stderr)
         return 2
     try:
         index = export(args.directory, dtypes=args.dtype or DTYPES, seed=args.seed,
