@@ -13,6 +13,7 @@ import html
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from dlparity.oracle.html import render
 
@@ -167,7 +168,8 @@ def write_pages(book: Gradebook, out: Path, chart: bool = True) -> None:
                 "<th>flags</th><th>outcome</th><th>read as</th></tr></thead><tbody>")
     for r in book.rows:
         read_as = (r.dialect or "") + (f" ({r.assignment})" if r.assignment else "")
-        body.append(f"<tr><td><a href=\"students/{_e(r.student)}.html\">{_e(r.student)}</a>"
+        href = _e(f"students/{quote(r.student)}.html")
+        body.append(f"<tr><td><a href=\"{href}\">{_e(r.student)}</a>"
                     f"</td><td class=\"num\">{r.points:g} / {r.max_points:g}</td>"
                     f"<td class=\"flag\">{_e(' '.join(r.flags))}</td><td>{_e(r.outcome)}</td>"
                     f"<td>{_e(read_as)}</td></tr>")
