@@ -140,6 +140,8 @@ class Child:
         os.close(from_child_w)
 
     def _keep(self, obj: Any) -> tuple[str, int]:
+        if isinstance(obj, RemoteObject) and obj._child is self:
+            return "child", obj._ident  # one of the target's objects, going back to it
         self.callbacks[id(obj)] = obj
         return "parent", id(obj)
 
