@@ -30,13 +30,10 @@ def _params():
             continue  # compared by statistics: test_statistics.py
         for case in record.cases:
             for impl in FRAMEWORKS:
-                marks = []
-                if impl in record.divergences:
-                    marks.append(pytest.mark.xfail(reason=record.divergences[impl], strict=True))
                 for dtype in DTYPES:
                     for device in DEVICES:
                         yield pytest.param(
-                            record, case, impl, dtype, device, marks=marks,
+                            record, case, impl, dtype, device,
                             id=f"{record.name}-{record.protocol}-{case.name}-{impl}-{dtype}-"
                                f"{device}")
 

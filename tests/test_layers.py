@@ -207,9 +207,6 @@ def test_worked_example_softmax_3_2_0_8_0():
 LARGE_LOGITS = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0],
                          [1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]])
 # The same rows shifted by a per-row constant (softmax is shift-invariant):
-SHIFTED_LOGITS = np.array([[2.0, 1.0, 0.0], [2.0, 1.0, 0.0],
-                           [2000.0, 0.0, 1000.0], [0.0, 0.0, 0.0]])
-
 
 def test_softmax_of_logits_near_plus_minus_1000_is_finite_and_exact():
     x = LARGE_LOGITS.copy()

@@ -14,7 +14,6 @@ import functools
 import math
 from typing import Any
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -340,31 +339,6 @@ def dropout_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
     - dx: x's shape; dout * mask / (1 - p) in train mode, dout in test mode
     """
     return _autograd.vjp("dropout_backward", dout, cache)[0]
-
-
-def native_dropout(x: np.ndarray, p: float, seed: int | None = None) -> np.ndarray:
-    """TensorFlow's OWN training-mode dropout, ``keras.layers.Dropout(p, seed=seed)``
-    called with ``training=True`` (``tf.nn.experimental.stateless_dropout`` underneath):
-    its mask comes from TF's random numbers, unlike ``dropout_forward``'s SPEC mask. Not a
-    catalogue name: the parity suite checks its statistics (keep rate 1 - p, kept entries
-    scaled by 1/(1 - p)).
-
-    Inputs:
-    - x: float array of any shape
-    - p: DROP probability, 0 <= p < 1
-    - seed: None (a fresh mask every call) or an int >= 0 (the same mask for the same
-      seed and shape)
-
-    Returns:
-    - out: x's shape and dtype, a new array
-    """
-    fn = "native_dropout"
-    x = v.as_float_array(fn, "x", x)
-    p = v.check_scalar(fn, "p", p, low=0.0, high=1.0, high_open=True)
-    seed = None if seed is None else v.check_int(fn, "seed", seed, low=0)
-    layer = keras.layers.Dropout(p, seed=seed, dtype=x.dtype.name)
-    with _convert.device():
-        return _convert.to_numpy(layer(_convert.to_tensor(x), training=True))
 
 
 # --------------------------------------------------------------------------- batch norm

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dlparity import validate as v
 from dlparity.catalogue import names_in
 from dlparity.contract import layers as contract
 
@@ -315,35 +314,6 @@ def dropout_backward(dout: np.ndarray, cache: Graph) -> np.ndarray:
     - dx: x's shape
     """
     return vjp("dropout_backward", dout, cache)[0]
-
-
-def native_dropout(x: np.ndarray, p: float, seed: int | None = None) -> np.ndarray:
-    """torch's OWN training-mode dropout, ``F.dropout(x, p, training=True)``: its mask
-    comes from torch's generator, unlike ``dropout_forward``'s SPEC mask. Not a catalogue
-    name: the parity suite checks its statistics (keep rate 1 - p, kept entries scaled by
-    1/(1 - p)).
-
-    Inputs:
-    - x: float array of any shape
-    - p: DROP probability, 0 <= p < 1
-    - seed: None (torch's global generator, advanced) or an int >= 0 (the generator of x's
-      device seeded with it inside ``torch.random.fork_rng``: the global state is restored)
-
-    Returns:
-    - out: x's shape and dtype, a new array
-    """
-    fn = "native_dropout"
-    x = v.as_float_array(fn, "x", x)
-    p = v.check_scalar(fn, "p", p, low=0.0, high=1.0, high_open=True)
-    seed = None if seed is None else v.check_int(fn, "seed", seed, low=0)
-    xt = to_tensor(x)
-    if seed is None:
-        return to_numpy(F.dropout(xt, p, training=True))
-    cuda = xt.device.type == "cuda"
-    generator = torch.cuda.default_generators[xt.device.index] if cuda else torch.default_generator
-    with torch.random.fork_rng(devices=[xt.device] if cuda else []):
-        generator.manual_seed(seed)  # x's device only (torch.manual_seed seeds them all)
-        return to_numpy(F.dropout(xt, p, training=True))
 
 
 # --------------------------------------------------------------------------- batch norm

@@ -2,7 +2,7 @@
 
 A record says how to build inputs for a function (several named cases: shapes, ranks and
 the edge cases that bite: kinks at exactly 0, logits near ±1000, constant columns), which
-calling protocol it follows, and its known divergences per implementation with a reason.
+calling protocol it follows.
 Tolerances live in ``tolerances.py``; how each protocol is called and observed, in
 ``protocols.py`` (the one runner of the parity suite, the oracle, the vectors, the gradient
 check and the repro snippets).
@@ -72,7 +72,6 @@ class OpRecord:
     backward: str | None = None
     grad_names: tuple[str, ...] = ()
     state: Callable[[Args], dict[str, np.ndarray]] | None = None
-    divergences: Mapping[str, str] = field(default_factory=dict)
     # Outputs defined only up to a symmetry: align(got, want) -> got, applied before comparing.
     align: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
     # SPEC §3 rule 2: where a framework cannot be configured to the formula, the reference
