@@ -1,6 +1,7 @@
 """``dlparity grade`` on a deeplearning.ai class (tests/support/grade/dlai_class): a correct
-C1 W4 deep net notebook, a buggy one in a folder of plain modules, a buggy notebook. Graded on
-the assignment's nine functions (DIALECTS.md §2), one point each by default."""
+C1 W4 deep net notebook, a buggy one in a folder of plain modules (db squeezed to (n,), a
+mistake the oracle names), a buggy notebook. Graded on the assignment's nine functions
+(DIALECTS.md §2), one point each by default."""
 
 from __future__ import annotations
 
@@ -20,11 +21,16 @@ DEEP_NET = list(DLAI_ASSIGNMENTS["C1 W4 deep net"])
 
 
 @pytest.fixture(scope="module")
-def rows(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("dlai_grades")
     book = grade(CLASS, out=out, jobs=2, options=CheckOptions(timeout=10.0,
                                                                submission_timeout=120.0))
-    return {r.student: r for r in book.rows}
+    return out, {r.student: r for r in book.rows}
+
+
+@pytest.fixture(scope="module")
+def rows(graded) -> dict:
+    return graded[1]
 
 
 def test_each_submission_is_read_as_the_c1_w4_deep_net(rows) -> None:
@@ -44,12 +50,18 @@ def test_a_correct_notebook_earns_every_point(rows) -> None:
         n: g.label for n, g in heidi.functions.items()}
 
 
-def test_db_without_1_over_m_costs_linear_backward(rows) -> None:
+def test_a_squeezed_db_costs_linear_backward_and_is_diagnosed(graded) -> None:
+    out, rows = graded
     ivan = rows["ivan"]  # a folder of plain modules
     g = ivan.functions["linear_backward"]
     assert (g.status, g.points) == ("FAIL", 0.0)
     assert ivan.functions["linear_forward"].points == 1.0
     assert ivan.points < 9.0
+    # the class summary counts the named diagnosis once for the student
+    index = (out / "index.html").read_text()
+    section = index.split("Most common named diagnoses", 1)[1].split("</table>", 1)[0]
+    assert "db squeezed" in section
+    assert '<td class="num">1</td>' in section
 
 
 def test_a_forgotten_bias_costs_linear_forward(rows) -> None:

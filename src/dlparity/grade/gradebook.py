@@ -22,7 +22,8 @@ from .assignments import CS231N
 from .rubric import Rubric
 from .runner import Outcome
 
-__all__ = ["FunctionGrade", "Gradebook", "Row", "build", "diagnoses", "is_tamper_note"]
+__all__ = ["FunctionGrade", "Gradebook", "Row", "build", "diagnoses", "diagnosis_items",
+           "failed_checks", "is_tamper_note"]
 
 _TAMPER = re.compile(r"tamper", re.IGNORECASE)
 _DIAGNOSIS = re.compile(r"^\s*diagnos(?:is|ed)\s*(?:\[[^\]]*\])?\s*[:\-]\s*(.+)$",
@@ -146,27 +147,27 @@ def grade_function(name: str, fn: Mapping[str, Any] | None, points: float, rubri
                          label)
 
 
-def diagnoses(report: Mapping[str, Any] | None) -> list[str]:
-    """The named diagnoses in a report: a ``diagnosis`` field of a function or finding, or a
-    note that reads ``diagnosis: ...`` or ``diagnosis [case]: ...``."""
+def diagnosis_items(report: Mapping[str, Any] | None) -> list[tuple[str | None, str]]:
+    """The named diagnoses in a report, as (function or None, diagnosis): a ``diagnosis``
+    field of a function or finding, or a note that reads ``diagnosis: ...`` or
+    ``diagnosis [case]: ...``."""
     if not report:
         return []
-    found: list[str] = []
+    found: list[tuple[str | None, str]] = []
     for fn in report.get("functions") or []:
         items: list[Any] = [fn.get("diagnosis"), *(fn.get("diagnoses") or [])]
         items += [f.get("diagnosis") for f in fn.get("findings") or []]
-        for item in items:
-            if item:
-                found.append(f"{fn.get('name')}: {item}")
-        for note in fn.get("notes") or []:
-            m = _DIAGNOSIS.match(str(note))
-            if m:
-                found.append(f"{fn.get('name')}: {m.group(1).strip()}")
-    for note in report.get("notes") or []:
-        m = _DIAGNOSIS.match(str(note))
-        if m:
-            found.append(m.group(1).strip())
+        items += [m.group(1) for m in map(_DIAGNOSIS.match, map(str, fn.get("notes") or []))
+                  if m]
+        found += [(fn.get("name"), str(item).strip()) for item in items if item]
+    found += [(None, m.group(1).strip()) for m in
+              map(_DIAGNOSIS.match, map(str, report.get("notes") or [])) if m]
     return list(dict.fromkeys(found))
+
+
+def diagnoses(report: Mapping[str, Any] | None) -> list[str]:
+    """:func:`diagnosis_items` as ``function: diagnosis`` lines."""
+    return [f"{fn}: {text}" if fn else text for fn, text in diagnosis_items(report)]
 
 
 def failed_checks(report: Mapping[str, Any] | None) -> list[str]:

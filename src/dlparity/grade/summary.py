@@ -17,9 +17,9 @@ from urllib.parse import quote
 
 from dlparity.oracle.html import render
 
-from .gradebook import Gradebook, Row, diagnoses, failed_checks
+from .gradebook import Gradebook, Row, diagnosis_items, failed_checks
 
-__all__ = ["function_counts", "write_chart", "write_pages"]
+__all__ = ["function_counts", "named_diagnoses", "write_chart", "write_pages"]
 
 _PAGE_STYLE = """\
 body {font-family: system-ui, sans-serif; font-size: 14px; margin: 1.5em; max-width: 1200px}
@@ -125,6 +125,21 @@ def _top(items: list[str], limit: int = 15) -> list[tuple[str, int]]:
     return Counter(items).most_common(limit)
 
 
+def named_diagnoses(book: Gradebook, limit: int = 15) -> list[tuple[str, tuple[int, list[str]]]]:
+    """The named diagnoses of the class, most common first: each with the number of students
+    whose report names it and the functions it was named on."""
+    students: Counter[str] = Counter()
+    where: dict[str, dict[str, None]] = {}
+    for row in book.rows:
+        items = diagnosis_items(row.report)
+        for text in dict.fromkeys(t for _, t in items):
+            students[text] += 1
+        for fn, text in items:
+            if fn:
+                where.setdefault(text, {})[fn] = None
+    return [(text, (k, list(where.get(text, {})))) for text, k in students.most_common(limit)]
+
+
 def write_pages(book: Gradebook, out: Path, chart: bool = True) -> None:
     """``out/students/<student>.html``, ``out/index.html`` and ``out/summary.png``."""
     students = out / "students"
@@ -153,10 +168,12 @@ def write_pages(book: Gradebook, out: Path, chart: bool = True) -> None:
                     f"<td class=\"num\">{c['integrity']}</td>"
                     f"<td class=\"num\">{c['full']} / {c['graded']}</td></tr>")
     body.append("</tbody></table>")
-    named = _top([d for r in book.rows for d in diagnoses(r.report)])
+    named = named_diagnoses(book)
     body.append("<h2>Most common named diagnoses</h2>")
-    body += (["<table><thead><tr><th>diagnosis</th><th>students</th></tr></thead><tbody>"]
-             + [f"<tr><td>{_e(d)}</td><td class=\"num\">{k}</td></tr>" for d, k in named]
+    body += (["<table><thead><tr><th>diagnosis</th><th>students</th><th>functions</th>"
+              "</tr></thead><tbody>"]
+             + [f"<tr><td>{_e(d)}</td><td class=\"num\">{k}</td><td>{_e(', '.join(f))}</td>"
+                "</tr>" for d, (k, f) in named]
              + ["</tbody></table>"]) if named else ["<p>None named in this class's reports.</p>"]
     checks = _top([c for r in book.rows for c in failed_checks(r.report)])
     if checks:

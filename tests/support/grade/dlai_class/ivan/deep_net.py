@@ -1,4 +1,4 @@
-"""Ivan's C1 W4 deep net: linear_backward's db lacks the 1/m."""
+"""Ivan's C1 W4 deep net: linear_backward squeezes db to (n,)."""
 
 import numpy as np
 
@@ -60,7 +60,7 @@ def linear_backward(dZ, cache):
     A_prev, W, b = cache
     m = A_prev.shape[1]
     dW = np.dot(dZ, A_prev.T) / m
-    db = np.sum(dZ, axis=1, keepdims=True)  # BUG: no 1/m
+    db = np.sum(dZ, axis=1) / m  # BUG: squeezed to (n,)
     dA_prev = np.dot(W.T, dZ)
     return dA_prev, dW, db
 
