@@ -169,3 +169,13 @@ def test_only_a_changed_or_new_submission_is_checked_again(tmp_path: Path) -> No
         ("alice", True), ("bob", False), ("zoe", False)]
     assert _rows(second)["bob"].functions["affine_backward"].status == "PASS"
     assert _rows(second)["zoe"].points == 6.0
+
+
+def test_bad_arguments_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="must not be inside SUBMISSIONS_DIR"):
+        grade(CLASS, out=CLASS / "grades")
+    with pytest.raises(ValueError, match="jobs must be a positive integer; received 0"):
+        grade(CLASS, out=tmp_path, jobs=0)
+    with pytest.raises(ValueError, match="must be a directory"):
+        grade(CLASS / "alice.py", out=tmp_path)
+    assert not (CLASS / "grades").exists()

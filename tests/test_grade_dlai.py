@@ -5,6 +5,7 @@ mistake the oracle names), a buggy notebook. Graded on the assignment's nine fun
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,17 @@ def test_a_forgotten_bias_costs_linear_forward(rows) -> None:
     g = judy.functions["linear_forward"]
     assert (g.status, g.points) == ("FAIL", 0.0)
     assert judy.functions["linear_backward"].points == 1.0
+
+
+def test_a_mixed_class_grades_each_submission_on_its_own_assignment(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    klass.mkdir()
+    shutil.copy(CLASS / "heidi.ipynb", klass / "heidi.ipynb")
+    shutil.copy(CLASS.parent / "cs231n_class" / "alice.py", klass / "alice.py")
+    book = grade(klass, out=tmp_path / "out", jobs=2, options=CheckOptions(timeout=10.0))
+    rows = {r.student: r for r in book.rows}
+    assert (rows["alice"].dialect, rows["alice"].points, rows["alice"].max_points) == (
+        "cs231n", 6.0, 6.0)
+    assert (rows["heidi"].dialect, rows["heidi"].points, list(rows["heidi"].functions)) == (
+        "dlai", 9.0, DEEP_NET)
+    assert book.functions == [*rows["alice"].functions, *DEEP_NET]
