@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlparity.oracle.protocols import reference_stream
 from dlparity.oracle.registry import RECORDS, Case, OpRecord, cast
 
 # Central differences with h = 1e-6 on O(1) inputs carry ~1e-10 absolute noise.
@@ -52,7 +51,7 @@ def check_record(record: OpRecord, case: Case, h: float = 1e-6) -> Iterator[Grad
     """Yield one GradResult per differentiable argument of ``record`` on ``case``."""
     import dlparity.reference as ref
 
-    stream, base, dout = reference_stream(record, case, np.float64)  # the protocol runner
+    stream, base, dout = record.reference(case, np.float64)  # the protocol runner
     analytic = {label: value for _, outs in stream for label, value in outs.items()}
     fn = getattr(ref, record.name)
     for out_name, pos in _argument_positions(ref, record):

@@ -38,8 +38,8 @@ from .calls import (
     timeouts_available,
 )
 from .compare import compare_array
-from .protocols import Obs, inputs, observe, reference_stream
-from .registry import RECORDS, Case, OpRecord, cast, make_args
+from .protocols import Obs
+from .registry import RECORDS, Case, OpRecord
 from .report import ERROR, FAIL, NOTE, PASS, Finding
 from .statistics import compare_draw
 from .tolerances import Tol, tolerance
@@ -99,12 +99,12 @@ class Checker:
         return _REFERENCE_CACHE[key]
 
     def _run_reference(self, record: OpRecord, case: Case) -> tuple:
-        want, args, dout = reference_stream(record, case, self.dtype, self.seed, self.steps,
+        want, args, dout = record.reference(case, self.dtype, self.seed, self.steps,
                                             self.target.framework)
         typed = want
         if self.dtype != np.float64:  # the output dtypes of a run in the target dtype
-            typed = list(observe(Calls(ref, None), record, case, args,
-                                 lambda out: dout, self.seed))
+            typed = list(record.observe(Calls(ref, None), case, args, lambda out: dout,
+                                        self.seed))
         dtypes = [{k: (np.asarray(v).dtype if kind_of(v) == "array"
                        and np.asarray(v).dtype.kind == "f" else None)
                    for k, v in outs.items()} for _, outs in typed]
@@ -149,9 +149,9 @@ class Checker:
             return
         tol = tolerance(record.name, self.dtype.name, case.name)
         calls = Calls(self.target, self.session)
-        args = inputs(record, case, self.dtype, self.seed, self.steps, self.target.framework)
-        stream = observe(calls, record, case, args, lambda out: dout.astype(self.dtype),
-                         self.seed)
+        args = record.inputs(case, self.dtype, self.seed, self.steps, self.target.framework)
+        stream = record.observe(calls, case, args, lambda out: dout.astype(self.dtype),
+                                self.seed)
         index = 0
         self.session.pending = []
         try:
@@ -219,10 +219,10 @@ class Checker:
         name = record.name
         key = (id(record), case.name, "random", self.seed)
         if key not in _REFERENCE_CACHE:
-            _REFERENCE_CACHE[key] = ([], [], getattr(ref, name)(*make_args(record, case,
-                                                                           self.seed)))
+            _REFERENCE_CACHE[key] = ([], [], getattr(ref, name)(*record.args(case,
+                                                                              self.seed)))
         want = _REFERENCE_CACHE[key][2]
-        args = make_args(record, case, self.seed)
+        args = record.args(case, self.seed)
         rng = next((a for a in args if isinstance(a, np.random.Generator)), None)
         state = copy.deepcopy(rng.bit_generator.state) if rng is not None else None
         calls = Calls(self.target, self.session)
@@ -249,7 +249,7 @@ class Checker:
         if case is None or record.protocol not in ("layer", "loss", "value", "optimizer"):
             return
         name = record.name
-        base = cast(make_args(record, case, self.seed, self.steps), np.float64)
+        base = record.args(case, self.seed, self.steps, np.float64)
         if record.protocol == "optimizer":
             base = (base[0], base[1][0], dict(base[2], learning_rate=0.1))
         for what, args in bad_inputs(name, base):

@@ -84,6 +84,37 @@ class OpRecord:
         """The catalogue names this record exercises."""
         return (self.name,) if self.backward is None else (self.name, self.backward)
 
+    # The door the engine, the vectors, the repro snippets and the gradient check use: a
+    # record gives its inputs and its observations; they never assemble them themselves.
+
+    def args(self, case: Case, seed: int = 0, steps: int | None = None,
+             dtype: Any = None) -> Args:
+        """``case``'s positional arguments as drawn (float64), or cast to ``dtype``."""
+        drawn = make_args(self, case, seed, steps)
+        return drawn if dtype is None else cast(drawn, dtype)
+
+    def inputs(self, case: Case, dtype: Any, seed: int = 0, steps: int | None = None,
+               framework: str | None = None) -> Any:
+        """What the protocol calls with, in ``dtype`` (``protocols.inputs``)."""
+        from .protocols import inputs
+
+        return inputs(self, case, np.dtype(dtype), seed, steps, framework)
+
+    def observe(self, calls: Any, case: Case, args: Any,
+                dout_for: Callable[[Any], np.ndarray], seed: int = 0) -> Any:
+        """The observation stream of ``calls``' implementation (``protocols.observe``)."""
+        from .protocols import observe
+
+        return observe(calls, self, case, args, dout_for, seed)
+
+    def reference(self, case: Case, dtype: Any, seed: int = 0, steps: int | None = None,
+                  framework: str | None = None) -> tuple[list, Any, np.ndarray | None]:
+        """The reference's stream on the ``dtype`` inputs, those inputs, the upstream
+        gradient (``protocols.reference_stream``)."""
+        from .protocols import reference_stream
+
+        return reference_stream(self, case, np.dtype(dtype), seed, steps, framework)
+
 
 # ----------------------------------------------------------------------------- inputs
 

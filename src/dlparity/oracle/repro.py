@@ -14,7 +14,7 @@ import numpy as np
 
 from .calls import Calls, describe, snapshot, written
 from .compare import compare_array
-from .protocols import call_text, observe, reference_stream
+from .protocols import call_text
 from .registry import BY_FUNCTION, find_case, flatten
 from .targets import Target, load_target
 from .tolerances import tolerance
@@ -46,10 +46,10 @@ def replay(impl: Any, name: str, case_name: str, dtype: str = "float64", seed: i
     target = load_target(impl) if isinstance(impl, str) else impl
     record, case = find_case(name, case_name)
     framework = target.framework if isinstance(target, Target) else None
-    want, args, dout = reference_stream(record, case, np.dtype(dtype), seed, steps, framework)
+    want, args, dout = record.reference(case, dtype, seed, steps, framework)
     inputs = snapshot(args)
     douts = snapshot(dout, "dout") if dout is not None else []
-    got = list(observe(Calls(target, None), record, case, args, lambda out: dout, seed))
+    got = list(record.observe(Calls(target, None), case, args, lambda out: dout, seed))
     print("written by the calls:", written(inputs + douts))
     same = True
     for (owner, outs), (_, want_outs) in zip(got, want, strict=False):

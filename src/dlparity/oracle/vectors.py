@@ -32,8 +32,8 @@ from dlparity.catalogue import BY_NAME, NAMES
 
 from .cli import add_export_arguments as add_arguments
 from .cli import parse_only
-from .protocols import arg_names, call_text, reference_stream
-from .registry import RECORDS, Case, OpRecord, make_args
+from .protocols import arg_names, call_text
+from .registry import RECORDS, Case, OpRecord
 from .report import fingerprint
 from .tolerances import tolerance
 
@@ -105,7 +105,7 @@ def _export_case(root: Path, record: OpRecord, case: Case, dtype: str, seed: int
         # non-empty: the case goes beyond SPEC.md's contract (an oracle note, not a failure)
         "beyond_contract": case.beyond,
     }
-    want, args, dout = reference_stream(record, case, np_dtype, seed, steps)
+    want, args, dout = record.reference(case, np_dtype, seed, steps)
     expected = {_key(label): value for _, outs in want for label, value in outs.items()}
     if record.protocol == "optimizer":
         w0, grads, config, lrs = args
@@ -181,7 +181,7 @@ def _skip_reason(record: OpRecord, case: Case, seed: int, steps: int | None) -> 
         return "a sequence of calls sharing one bn_param: check it with `dlparity check`"
     if not case.oracle:
         return "relies on the reference's own choices beyond SPEC.md"
-    if not _serialisable(make_args(record, case, seed, steps)):
+    if not _serialisable(record.args(case, seed, steps)):
         return "its arguments include a Python callable"
     return None
 
