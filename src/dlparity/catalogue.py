@@ -6,7 +6,7 @@ Every implementation package (``dlparity.reference``, ``dlparity.torch_impl``,
 ``__init__``. From these records follow: each module's ``__all__``; the argument contract
 of the update rules (``dlparity.contract.optim``: defaults, state, ranges); the parity
 registry's optimizer trajectories; the oracle's fallback dependency table
-(``parity_tests.attribution.DEPENDS_ON``); the SPEC section the test vectors cite; the
+(``dlparity.oracle.attribution.DEPENDS_ON``); the SPEC section the test vectors cite; the
 update rules the Trainers and ``dlparity train --optimizer`` accept, and the stock torch
 optimizer each one builds; the conventions page's probes of stock framework optimizers.
 

@@ -1,6 +1,6 @@
 """Framework DEFAULTS against the reference: where a stock object differs, by how much.
 
-``dlparity conventions`` (or ``python -m dlparity.parity_tests --defaults``) runs each stock
+``dlparity conventions`` runs each stock
 PyTorch / Keras object with its default settings next to the reference function with ITS
 defaults, on the same inputs, and prints the divergence as a number: the relative error
 ‖framework − reference‖ / ‖reference‖ of the output, or of the weights after N optimizer

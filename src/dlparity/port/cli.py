@@ -123,7 +123,7 @@ def add_diff_arguments(p: argparse.ArgumentParser) -> None:
         "errors A-B, A-reference and B-reference in each dtype. The reference is the NumPy "
         "reference in float64 with A's configuration. 'local' feeds every layer the "
         "reference's input, so the first layer that diverges beyond the tolerance table "
-        "(parity_tests/tolerances.py) is named. --steps N adds a training-trajectory diff; "
+        "(dlparity/oracle/tolerances.py) is named. --steps N adds a training-trajectory diff; "
         "--explain names the convention behind a divergence (Adam epsilon-hat / epsilon "
         "default, batch-norm momentum / epsilon / unbiased variance, Keras L2 without 1/2, "
         "leaky-ReLU slope, reduction over N vs N*K, from_logits, Keras float32 constants, "

@@ -11,7 +11,7 @@ batch, the same dropout keep-masks and the same upstream gradient, and reports p
 for the forward output, the running statistics a train-mode call leaves (batch norm), the
 gradient with respect to the layer input and the parameter gradients (of <out, G> plus the
 layer's L2 penalty). Each is a relative error ‖a − b‖/‖b‖ held to the tolerance table
-(``parity_tests.tolerances``, the row of the layer's catalogue function). ``b_own_ref`` is
+(``dlparity.oracle.tolerances``, the row of the layer's catalogue function). ``b_own_ref`` is
 B against the reference run with B's configuration: small there and large against A's
 reference means B computes its own formula correctly, and a configuration differs.
 """
