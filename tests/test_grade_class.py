@@ -169,6 +169,9 @@ def test_only_a_changed_or_new_submission_is_checked_again(tmp_path: Path) -> No
         ("alice", True), ("bob", False), ("zoe", False)]
     assert _rows(second)["bob"].functions["affine_backward"].status == "PASS"
     assert _rows(second)["zoe"].points == 6.0
+    # --no-cache: everything checked again
+    assert not any(r.cached for r in grade(klass, out=out, jobs=2, options=OPTIONS,
+                                           cache=False).rows)
 
 
 def test_bad_arguments_are_refused_before_anything_runs(tmp_path: Path) -> None:

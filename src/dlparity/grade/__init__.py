@@ -44,7 +44,8 @@ def grade(directory: str | Path, *, rubric: Rubric | str | Path | None = None,
           options: CheckOptions | None = None, cache: bool = True, progress: bool = False,
           chart: bool = True) -> Gradebook:
     """Grade every submission in ``directory``; write ``gradebook.csv``, ``gradebook.json``,
-    ``students/*.html``, ``index.html`` and ``summary.png`` under ``out``; return the book."""
+    ``students/*.html``, ``index.html`` and ``summary.png`` under ``out``; return the book.
+    ``cache=False`` checks every submission again (the cache under ``out`` is rewritten)."""
     from dlparity.oracle.report import fingerprint
 
     from .summary import write_pages
@@ -60,7 +61,7 @@ def grade(directory: str | Path, *, rubric: Rubric | str | Path | None = None,
                          f"submission next time); received {str(out_dir)!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     outcomes = check_all(subs, options or CheckOptions(), jobs=jobs or default_jobs(),
-                         cache_dir=out_dir / ".cache" if cache else None, progress=progress)
+                         cache_dir=out_dir / ".cache", reuse=cache, progress=progress)
     book = build(outcomes, rub, fingerprint())
     book.write_csv(out_dir / "gradebook.csv")
     book.write_json(out_dir / "gradebook.json")

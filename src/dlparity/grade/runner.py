@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,6 @@ class Outcome:
     seconds: float = 0.0
     cached: bool = False
     key: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"student": self.student, "entry": self.entry, "outcome": self.outcome,
@@ -135,13 +134,14 @@ def run_one(sub: Submission, options: CheckOptions, workdir: Path) -> Outcome:
                        f"the grading process was killed by signal {-code}", seconds=seconds)
     return Outcome(sub.student, sub.path.name, "oracle error",
                    f"the oracle failed on this submission (exit {code}): {last}",
-                   seconds=seconds, extra={"stderr": stderr})
+                   seconds=seconds)
 
 
 def check_all(subs: Sequence[Submission], options: CheckOptions, *, jobs: int,
-              cache_dir: Path | None, progress: bool = True,
+              cache_dir: Path | None, progress: bool = True, reuse: bool = True,
               on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Check every submission (cached ones are read back); outcomes in ``subs`` order."""
+    """Check every submission; outcomes in ``subs`` order. With a ``cache_dir``, outcomes
+    are written there, and (``reuse``) read back instead of checking again."""
     from dlparity.oracle.report import fingerprint
 
     fp = fingerprint()
@@ -149,7 +149,7 @@ def check_all(subs: Sequence[Submission], options: CheckOptions, *, jobs: int,
     todo: list[tuple[Submission, str]] = []
     for sub in subs:
         key = cache_key(sub, fp, options)
-        hit = cache_dir / f"{key}.json" if cache_dir is not None else None
+        hit = cache_dir / f"{key}.json" if cache_dir is not None and reuse else None
         if hit is not None and hit.exists():
             try:
                 data = json.loads(hit.read_text())
