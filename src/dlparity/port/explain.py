@@ -91,7 +91,7 @@ def _layer_differences(a: Side, b: Side) -> list[Finding]:
     for i, (la, lb) in enumerate(zip(a.spec.layers, b.spec.layers, strict=True)):
         for field in sorted(set(la.config) | set(lb.config)):
             va, vb = la.config.get(field), lb.config.get(field)
-            if va == vb or field in ("in_features", "units"):
+            if va == vb or field in ("in_features", "units", "num_batches_tracked"):
                 continue
             key = _layer_key(la.kind, field, va, vb, la.config, lb.config)
             if key == "keras_float32_constants":  # show the values each side computes with

@@ -67,7 +67,8 @@ OPTIMIZER_STATE = {"adam": ("m", "v"), "adamw": ("m", "v"), "sgd": ("velocity",)
 
 _DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
     "dense": {"use_bias": True, "reg": 0.0, "reg_float32": False, "l1": 0.0},
-    "batchnorm": {"momentum": 0.9, "eps": 1e-5, "running_var_unbiased": False},
+    "batchnorm": {"momentum": 0.9, "eps": 1e-5, "running_var_unbiased": False,
+                  "num_batches_tracked": 0},  # torch's count (Keras has none; not compared)
     "leaky_relu": {"alpha": 0.01, "alpha_float32": False},
     "dropout": {"p": 0.5},
 }

@@ -59,7 +59,8 @@ def _layer_spec(m: nn.Module, name: str) -> LayerSpec | None:
                 f"{m.track_running_stats}, momentum={m.momentum}"
             )
         return LayerSpec("batchnorm", {"momentum": 1.0 - m.momentum, "eps": float(m.eps),
-                                       "running_var_unbiased": True},
+                                       "running_var_unbiased": True,
+                                       "num_batches_tracked": int(m.num_batches_tracked)},
                          {"gamma": _np(m.weight), "beta": _np(m.bias),
                           "running_mean": _np(m.running_mean),
                           "running_var": _np(m.running_var)}, name)
@@ -156,6 +157,7 @@ def _build_layer(layer: LayerSpec, dtype: torch.dtype) -> nn.Module:
     elif layer.kind == "batchnorm":
         m = nn.BatchNorm1d(len(w["gamma"]), eps=c["eps"], momentum=1.0 - c["momentum"],
                            dtype=dtype)
+        m.num_batches_tracked.fill_(int(c.get("num_batches_tracked", 0)))
     elif layer.kind == "leaky_relu":
         m = nn.LeakyReLU(c["alpha"])
     elif layer.kind == "dropout":
