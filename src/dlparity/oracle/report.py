@@ -270,6 +270,11 @@ class Report:
 
 
 
+#: Oracle modules that present a report and cannot change a verdict (not fingerprinted, so
+#: a change of layout keeps graded caches valid).
+_PRESENTATION = ("html.py", "coverage.py")
+
+
 def fingerprint_files() -> list[tuple[str, Path]]:
     """Every source file whose change can change a verdict, as (stable label, path): the
     reference, the argument contract (validation), the base classes, validate.py, the
@@ -291,7 +296,7 @@ def fingerprint_files() -> list[tuple[str, Path]]:
               for n in ("validate.py", "catalogue.py", "formulas.py")]
     files += [(f"oracle/{p.relative_to(here).as_posix()}", p)
               for p in sorted([*here.glob("*.py"), *here.glob("*/*.py")])
-              if not p.name.startswith("test_")]
+              if not p.name.startswith("test_") and p.name not in _PRESENTATION]
     return files
 
 
