@@ -86,9 +86,23 @@ def test_adam_first_step_by_hand() -> None:
 
 
 def test_definitions_only_keeps_definitions_and_line_numbers() -> None:
-    src = "import numpy as np\nX = load()\nK = 3\ndef f(x):\n    return x\nprint(f(1))\n"
+    src = "import numpy as np\nX = load()\nK = 3\ndef f(x):\n    return np.abs(x)\nprint(f(1))\n"
     out, dropped = definitions_only(src)
     assert out.count("\n") == src.count("\n")
     assert out.splitlines()[3] == "def f(x):"
     assert [d.split(":")[0] for d in dropped] == ["line 2", "line 6"]
     assert signatures(src) == {"f": ["x"]}
+
+
+def test_definitions_only_leaves_out_imports_no_definition_reads() -> None:
+    """matplotlib / sklearn imported for the experiments only: left out (seconds of import
+    for nothing); an import a def, a class or a kept constant reads stays."""
+    src = ("import numpy as np\nimport matplotlib.pyplot as plt\nimport sklearn.datasets\n"
+           "import math, h5py\nfrom dnn_utils import *\nC = math.pi\n"
+           "def f(x):\n    return np.abs(x) * C\n")
+    out, dropped = definitions_only(src)
+    assert [d.split(":")[0] for d in dropped] == ["line 2", "line 3"]
+    assert all("not used by the definitions" in d for d in dropped)
+    kept = out.splitlines()
+    assert "import numpy as np" in kept[0] and "import math, h5py" in kept[3]
+    assert "from dnn_utils import *" in kept[4]

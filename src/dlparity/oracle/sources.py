@@ -111,6 +111,20 @@ def _is_constant(node: ast.AST) -> bool:
     return True
 
 
+def _bound(alias: ast.alias) -> str:
+    """The name ``import a.b as c`` binds (``c``; ``a`` without ``as``)."""
+    return alias.asname or alias.name.split(".")[0]
+
+
+def _names_used(tree: ast.Module) -> set[str]:
+    """Every name read in the definitions that are kept (functions, classes, constant
+    assignments), so an import none of them reads can be left out."""
+    kept = [n for n in tree.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            or _is_constant(n)]
+    return {sub.id for node in kept for sub in ast.walk(node) if isinstance(sub, ast.Name)}
+
+
 def _describe(node: ast.stmt, lines: list[str]) -> str:
     text = lines[node.lineno - 1].strip() if node.lineno - 1 < len(lines) else ""
     more = " ..." if (node.end_lineno or node.lineno) > node.lineno else ""
@@ -131,13 +145,18 @@ def definitions_only(source: str, filename: str = "<source>") -> tuple[str, list
     out = list(lines)
     dropped: list[str] = []
     calls: dict[int, list[str]] = {}  # line index -> the kept statements starting there
+    used = _names_used(tree)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue  # a docstring or a bare string
         first, last = node.lineno, node.end_lineno or node.lineno
-        if isinstance(node, ast.Import | ast.ImportFrom) or _is_constant(node):
+        if isinstance(node, ast.Import) and not {_bound(a) for a in node.names} & used:
+            # plotting and data libraries only the experiments used (matplotlib, sklearn,
+            # h5py, scipy...): importing them would cost seconds and check nothing
+            dropped.append(_describe(node, lines) + " (not used by the definitions)")
+        elif isinstance(node, ast.Import | ast.ImportFrom) or _is_constant(node):
             stmt = ast.get_source_segment(source, node) or ast.unparse(node)
             # one line (line numbers are kept); the statement runs tolerantly
             calls.setdefault(first - 1, []).append(
