@@ -22,6 +22,9 @@ from typing import Any
 from dlparity.catalogue import CATALOGUE, NAMES
 from dlparity.implementations import FRAMEWORKS
 
+from .child import _exec_file
+from .child import _load_folder as _load_plain_folder
+
 __all__ = ["Target", "TargetError", "framework_target", "load_target"]
 
 
@@ -53,16 +56,6 @@ class Target:
         return name in self.functions
 
 
-_LOADED = 0
-
-
-def _unique_name(stem: str) -> str:
-    global _LOADED
-    _LOADED += 1
-    safe = "".join(c if c.isalnum() else "_" for c in stem)
-    return f"_dlparity_target_{_LOADED}_{safe}"
-
-
 def _import_error(spec: str, exc: BaseException) -> TargetError:
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" ({tb[-1].filename}:{tb[-1].lineno})" if tb else ""
@@ -70,22 +63,9 @@ def _import_error(spec: str, exc: BaseException) -> TargetError:
 
 
 def _load_file(path: Path, package_dir: Path | None = None) -> ModuleType:
-    """Import a .py file (or a package's __init__.py) under a fresh, unique name."""
-    if package_dir is not None:
-        spec = importlib.util.spec_from_file_location(
-            _unique_name(package_dir.name), package_dir / "__init__.py",
-            submodule_search_locations=[str(package_dir)])
-    else:
-        spec = importlib.util.spec_from_file_location(_unique_name(path.stem), path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(spec.name, None)
-        raise
-    return module
+    """Import a .py file (or a package's __init__.py) under a fresh, unique name (the
+    target's process loads it the same way: ``child._exec_file``)."""
+    return _exec_file(path, package_dir=package_dir)
 
 
 @contextlib.contextmanager
@@ -105,48 +85,15 @@ def _on_path(folder: Path, stems: Sequence[str]) -> Iterator[None]:
 
 
 def _load_folder(path: Path) -> list[ModuleType]:
-    """A folder of plain modules, imported as the submodules of a fresh package (so
-    ``from .layers import x`` works) with the folder first on sys.path (so ``import
-    layers`` works too)."""
-    files = sorted(p for p in path.glob("*.py")
-                   if not p.name.startswith(("test_", "conftest", "setup", "__")))
+    """A folder of plain modules (``child._load_folder``: the submodules of a fresh package,
+    ``import layers`` between them giving the same module), the folder first on sys.path
+    while it loads."""
+    files = [p for p in path.glob("*.py")
+             if not p.name.startswith(("test_", "conftest", "setup", "__"))]
     if not files:
         raise TargetError(f"cannot import {path}: the directory has no .py files")
-    name = _unique_name(path.name)
-    package = ModuleType(name)
-    package.__path__ = [str(path)]
-    package.__spec__ = importlib.util.spec_from_loader(name, loader=None, is_package=True)
-    package.__spec__.submodule_search_locations = [str(path)]
-    sys.modules[name] = package
-    stems = [p.stem for p in files]
-    alias = _PlainNames(name, stems)
-    with _on_path(path, stems):
-        sys.meta_path.insert(0, alias)
-        try:
-            return [importlib.import_module(f"{name}.{stem}") for stem in stems]
-        finally:
-            sys.meta_path.remove(alias)
-
-
-class _PlainNames(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """While a folder of plain modules loads, ``import layers`` (and ``from layer_utils
-    import *``) between them gives THE module already loaded as ``<package>.layers``, not
-    a second copy of the file: one object per function, so the oracle sees every call
-    (the CS231n layout, where fc_net.py imports layer_utils.py, which imports layers.py)."""
-
-    def __init__(self, package: str, stems: Sequence[str]) -> None:
-        self.package, self.stems = package, set(stems)
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if fullname in self.stems:
-            return importlib.util.spec_from_loader(fullname, self)
-        return None
-
-    def create_module(self, spec: Any) -> ModuleType:
-        return importlib.import_module(f"{self.package}.{spec.name}")
-
-    def exec_module(self, module: ModuleType) -> None:
-        pass  # loaded (or being loaded) under the package's name
+    with _on_path(path, [p.stem for p in files]):
+        return _load_plain_folder(path)
 
 
 def _catalogue_names(module: ModuleType) -> dict[str, Any]:

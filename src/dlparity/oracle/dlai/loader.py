@@ -12,21 +12,20 @@ comes from) is read here, once, never while the learner's code runs.
 from __future__ import annotations
 
 import ast
-import contextlib
 import importlib
 import inspect
 import linecache
 import sys
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..child import _signature
 from ..dialects import DLAI_NAMES, Recognition, recognise
 from ..sources import MISSING, definitions_only, read_source
-from ..targets import Target, TargetError
+from ..targets import Target, TargetError, _on_path
 
 __all__ = ["COURSE_HELPERS", "DlaiTarget", "load"]
 
@@ -57,23 +56,6 @@ class DlaiTarget(Target):
 _COUNT = 0
 
 
-@contextlib.contextmanager
-def _folder_on_path(folder: Path) -> Iterator[None]:
-    """``folder`` first on sys.path while a learner's file loads; its plain modules
-    (course helpers) neither shadowed by nor leaking into sys.modules."""
-    stems = [p.stem for p in folder.glob("*.py")]
-    saved = {s: sys.modules.pop(s) for s in stems if s in sys.modules}
-    sys.path.insert(0, str(folder))
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(str(folder))
-        for s in stems:
-            sys.modules.pop(s, None)
-        sys.modules.update(saved)
-
-
 def _load_source_file(path: Path) -> tuple[ModuleType, list[str]]:
     """Run a file's (or notebook's) definitions in a fresh module; notes on what was
     dropped and what failed to import."""
@@ -92,7 +74,7 @@ def _load_source_file(path: Path) -> tuple[ModuleType, list[str]]:
     linecache.cache[str(path)] = (len(defs), None, defs.splitlines(True), str(path))
     sys.modules[name] = module
     try:
-        with _folder_on_path(path.parent):
+        with _on_path(path.parent, [p.stem for p in path.parent.glob("*.py")]):
             exec(compile(defs, str(path), "exec"), module.__dict__)  # noqa: S102
     except Exception as exc:  # noqa: BLE001 -- a def or class that fails to define
         raise TargetError(f"cannot load the definitions of {path}: {type(exc).__name__}: "
@@ -124,15 +106,6 @@ def _graph(functions: dict[str, Any]) -> dict[str, set[str]]:
         used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         graph[name] = (used & set(functions)) - {name}
     return graph
-
-
-def _signature(fn: Any) -> list[str] | None:
-    try:
-        return [("*" + p.name if p.kind == p.VAR_POSITIONAL else p.name)
-                for p in inspect.signature(fn).parameters.values()
-                if p.kind != p.VAR_KEYWORD]
-    except (TypeError, ValueError):
-        return None
 
 
 def _target(spec: str, label: str, namespaces: list[tuple[str, dict[str, Any]]],
