@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from dlparity.oracle.cli import _positive_float, _positive_int
+
 DESCRIPTION = """\
 Grade a class: check every submission in SUBMISSIONS_DIR (one entry per student: a folder,
 a .py file or a .ipynb notebook, named by its file or folder) against the reference, each
@@ -18,20 +20,6 @@ snippets), index.html (how many students fail each function, the most common dia
 and summary.png. Unchanged submissions are read back from OUT/.cache. With --gradescope,
 grades the one submission in Gradescope's layout (ROOT/submission/) and writes
 ROOT/results/results.json. See docs/grading.md."""
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1; received {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number; received {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -432,8 +432,9 @@ def _load_folder(path: Path) -> list[types.ModuleType]:
         sys.meta_path.remove(alias)
 
 
-def _submodules(package: types.ModuleType, submodules: list[str],
-                names: list[str]) -> list[types.ModuleType]:
+def _submodules(package: types.ModuleType, submodules: list[str]) -> list[types.ModuleType]:
+    """The package's submodules of these names that exist (an ImportError in one is the
+    target's)."""
     found = []
     for mod in submodules:
         name = f"{package.__name__}.{mod}"
@@ -469,14 +470,13 @@ def load(request: dict[str, Any]) -> tuple[str, list[types.ModuleType]]:
         path = path.resolve()
         if (path / "__init__.py").is_file():
             package = _exec_file(path / "__init__.py", package_dir=path)
-            return str(path), [package, *_submodules(package, request["submodules"],
-                                                     request["names"])]
+            return str(path), [package, *_submodules(package, request["submodules"])]
         sys.path.insert(0, str(path))
         return str(path), _load_folder(path)
     package = importlib.import_module(spec)
     modules = [package]
     if hasattr(package, "__path__"):
-        modules += _submodules(package, request["submodules"], request["names"])
+        modules += _submodules(package, request["submodules"])
     return spec, modules
 
 

@@ -24,6 +24,7 @@ from dlparity.implementations import FRAMEWORKS
 
 from .child import _exec_file
 from .child import _load_folder as _load_plain_folder
+from .child import _submodules as _child_submodules
 
 __all__ = ["Target", "TargetError", "framework_target", "load_target"]
 
@@ -153,19 +154,11 @@ def load_target(spec: str) -> Target:
 
 
 def _submodules(package: ModuleType) -> list[ModuleType]:
-    """The package's submodules named like catalogue modules (layers, optim, ...)."""
-    found = []
-    for mod in dict.fromkeys(e.module for e in CATALOGUE):
-        if all(hasattr(package, e.name) for e in CATALOGUE if e.module == mod):
-            continue
-        name = f"{package.__name__}.{mod}"
-        try:
-            if importlib.util.find_spec(name) is None:
-                continue
-        except (ImportError, ValueError):
-            continue
-        found.append(importlib.import_module(name))  # an ImportError here is the target's
-    return found
+    """The package's submodules named like catalogue modules (layers, optim, ...) whose
+    names it does not export at the top level."""
+    wanted = [mod for mod in dict.fromkeys(e.module for e in CATALOGUE)
+              if not all(hasattr(package, e.name) for e in CATALOGUE if e.module == mod)]
+    return _child_submodules(package, wanted)
 
 
 def framework_target(name: str) -> Target:
