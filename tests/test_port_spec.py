@@ -36,7 +36,8 @@ def test_fcnet_spec_names_and_meaning() -> None:
                                                "batchnorm", "relu", "dropout", "dense"]
     assert sorted(spec.params()) == sorted(["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2",
                                             "beta2", "W3", "b3"])
-    assert spec.layers[1].config == {"momentum": 0.9, "eps": 1e-5, "running_var_unbiased": False}
+    assert spec.layers[1].config == {"momentum": 0.9, "eps": 1e-5, "running_var_unbiased": False,
+                                      "num_batches_tracked": 0}
     assert spec.layers[0].config["reg"] == 0.25
     assert spec.is_fully_connected_net()
 

@@ -44,6 +44,10 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="allow a .pt holding a pickled nn.Module (torch.save(model)); "
                         "unpickling runs code from the file (with --model, classes pickled "
                         "from a script's __main__ are found in the --model script)")
+    p.add_argument("--steps-per-epoch", type=int, default=1, metavar="P",
+                   help="optimizer steps per scheduler.step() of a checkpoint's "
+                        "scheduler_state_dict (StepLR, ExponentialLR, MultiStepLR): the "
+                        "batches per epoch when it is stepped per epoch (default 1: per batch)")
     p.add_argument("--model", action="append", metavar="SCRIPT.py:NAME",
                    help="the model's code, for a torch checkpoint that holds weights only "
                         "(the tutorial's {'model_state_dict', 'optimizer_state_dict', "
@@ -94,7 +98,8 @@ def run_port(args: argparse.Namespace) -> int:
                              f"{len(args.model)}")
         out = port_file(args.src, args.dst, to=args.to, keras_adam=args.keras_adam,
                         input_shape=args.input_shape, trust_pickle=args.trust_pickle,
-                        dtype=args.dtype, model=args.model[0] if args.model else None)
+                        dtype=args.dtype, model=args.model[0] if args.model else None,
+                        steps_per_epoch=args.steps_per_epoch)
     except (ValueError, TypeError, FileNotFoundError) as err:
         print(f"dlparity port: error: {err}", file=sys.stderr)
         return 2
@@ -194,8 +199,9 @@ def _run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str]:
     from .trajectory import format_trajectory, plot_divergence, trajectory_diff
 
     ma, mb = _side_models(args)
-    a = load_model(args.a, input_shape=args.input_shape, trust_pickle=args.trust_pickle, model=ma)
-    b = load_model(args.b, input_shape=args.input_shape, trust_pickle=args.trust_pickle, model=mb)
+    a, b = (load_model(f, input_shape=args.input_shape, trust_pickle=args.trust_pickle, model=m,
+                       steps_per_epoch=args.steps_per_epoch)
+            for f, m in ((args.a, ma), (args.b, mb)))
     a, b = (Side(s.spec, s.setup, s.framework, s.label, args.device) for s in (a, b))
     if args.batch:
         x = _load_array(args.batch, "batch")

@@ -132,6 +132,10 @@ def fix_text(f: Any, b: Any) -> str:
         "loss_reduction": lambda: ("F.mse_loss(out, y, reduction='sum') / N (sum over K, mean "
                                    "over N)" if a == "batchmean" else
                                    "the framework default reduction='mean' (over N*K)"),
+        "schedule_stepping": lambda: (
+            "step the torch scheduler once per optimizer step, or read it with "
+            "steps_per_epoch= (--steps-per-epoch) = the batches per scheduler.step(); "
+            "MultiStepLR(milestones=[m]) is PiecewiseConstantDecay([m*P - 1], ...)"),
         "optimizer_state": lambda: ("carry the optimizer state over: dlparity port converts "
                                     "m, v, t / momentum buffers with the model"),
         "tf32": lambda: ("torch.backends.cuda.matmul.allow_tf32 = False; "

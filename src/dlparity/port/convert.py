@@ -70,8 +70,13 @@ def _optimizer_from_reference(optimizer: Any) -> OptimizerSpec | None:
 
 
 def read(model: Any, *, optimizer: Any = None, loss: Any = None,
-         input_shape: tuple[int, ...] | None = None, label: str = "") -> Side:
-    """The Side (spec, training setup, framework) of a live model and optimizer/loss."""
+         input_shape: tuple[int, ...] | None = None, label: str = "", scheduler: Any = None,
+         steps_per_epoch: int = 1) -> Side:
+    """The Side (spec, training setup, framework) of a live model and optimizer/loss.
+
+    ``scheduler``: a torch StepLR / ExponentialLR / MultiStepLR driving ``optimizer``,
+    stepped once every ``steps_per_epoch`` optimizer steps (the batches per epoch when it
+    is stepped per epoch; 1: per batch). A Keras schedule comes with its optimizer."""
     from dlparity.bases.models import FullyConnectedNetBase
 
     if isinstance(model, Side):
@@ -104,6 +109,11 @@ def read(model: Any, *, optimizer: Any = None, loss: Any = None,
                 raise TypeError(f"read: optimizer of a torch model must be a torch.optim "
                                 f"optimizer; received {type(optimizer).__name__}")
             setup.optimizer = ts.optimizer_spec_from_torch(optimizer, model, spec)
+        if scheduler is not None:
+            if setup.optimizer is None:
+                raise ValueError("read: a scheduler needs its optimizer; received "
+                                 "optimizer=None")
+            setup.optimizer = with_schedule(setup.optimizer, scheduler, steps_per_epoch)
         return Side(spec, setup, "torch", label or type(model).__name__)
     if _is_keras(model):
         from . import keras_side as ks
@@ -124,6 +134,16 @@ def read(model: Any, *, optimizer: Any = None, loss: Any = None,
     )
 
 
+def with_schedule(opt: OptimizerSpec, scheduler: Any, steps_per_epoch: int) -> OptimizerSpec:
+    """The optimizer spec with a torch scheduler's schedule: learning_rate becomes the
+    initial rate, hyper['schedule'] the function of t (port/schedules.py)."""
+    from .schedules import schedule_from_torch
+
+    lr0, schedule = schedule_from_torch(scheduler, steps_per_epoch)
+    return OptimizerSpec(opt.kind, {**opt.hyper, "learning_rate": lr0, "schedule": schedule},
+                         opt.form, opt.t, opt.state)
+
+
 @dataclass
 class Converted:
     """A conversion's result: the target model, its optimizer (or None), the target Side,
@@ -133,6 +153,7 @@ class Converted:
     optimizer: Any
     side: Side
     notes: list[str] = field(default_factory=list)
+    scheduler: Any = None  # torch: the scheduler of a schedule, to step once per batch
 
 
 def reference_configs(opt: OptimizerSpec, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -152,7 +173,8 @@ def conversion_notes(src: Side, dst: Side) -> list[str]:
 
 def convert(model: Any, to: str, *, optimizer: Any = None, loss: Any = None,
             input_shape: tuple[int, ...] | None = None, dtype: str | None = None,
-            keras_adam: str = "stock") -> Converted:
+            keras_adam: str = "stock", scheduler: Any = None,
+            steps_per_epoch: int = 1) -> Converted:
     """Convert a model (and optimizer state) to 'torch', 'keras' or 'reference'.
 
     Returns the target objects: an nn.Sequential and a torch.optim optimizer; a compiled
@@ -162,7 +184,8 @@ def convert(model: Any, to: str, *, optimizer: Any = None, loss: Any = None,
     """
     if to not in TARGETS:
         raise ValueError(f"convert: to must be one of {TARGETS}; received {to!r}")
-    src = read(model, optimizer=optimizer, loss=loss, input_shape=input_shape)
+    src = read(model, optimizer=optimizer, loss=loss, input_shape=input_shape,
+               scheduler=scheduler, steps_per_epoch=steps_per_epoch)
     if dtype:
         src = Side(src.spec.astype(dtype), src.setup, src.framework, src.label)
     spec = src.spec
@@ -172,12 +195,14 @@ def convert(model: Any, to: str, *, optimizer: Any = None, loss: Any = None,
         opt = for_target(setup.optimizer, to, keras_adam) if to != "reference" else \
             setup.optimizer
     dst_setup = TrainingSetup(setup.loss, opt)
+    scheduler = None
     if to == "torch":
         from . import torch_side as ts
 
         spec = ts.as_torch(spec)
         target = ts.build_torch(spec)
         native_opt = ts.build_torch_optimizer(opt, ts.param_map(target, spec)) if opt else None
+        scheduler = ts.build_torch_scheduler(opt, native_opt) if opt else None
     elif to == "keras":
         from . import keras_side as ks
 
@@ -192,13 +217,17 @@ def convert(model: Any, to: str, *, optimizer: Any = None, loss: Any = None,
         target = fcnet_from_spec(spec) if spec.is_fully_connected_net() else spec
         native_opt = reference_configs(opt, list(spec.params())) if opt else None
     dst = Side(spec, dst_setup, to, f"{src.label} -> {to}")
-    return Converted(target, native_opt, dst, conversion_notes(src, dst))
+    notes = conversion_notes(src, dst)
+    if to == "torch" and scheduler is not None:
+        notes.append("schedule_stepping: call Converted.scheduler.step() after every "
+                     "optimizer step (the schedule is a function of the optimizer steps)")
+    return Converted(target, native_opt, dst, notes, scheduler)
 
 
 def port_file(src: str | os.PathLike, dst: str | os.PathLike, *, to: str | None = None,
               keras_adam: str = "stock", input_shape: tuple[int, ...] | None = None,
               trust_pickle: bool = False, dtype: str | None = None,
-              model: Any = None) -> Converted:
+              model: Any = None, steps_per_epoch: int = 1) -> Converted:
     """Convert the model file ``src`` into ``dst`` (.pt, .keras or .npz) and verify it
     (returns a Converted whose ``side`` is the written file read back; model is None):
     the written file is read back and its arrays (weights, statistics, optimizer state)
@@ -215,7 +244,8 @@ def port_file(src: str | os.PathLike, dst: str | os.PathLike, *, to: str | None 
             exts = sorted(e for e, f in FORMATS.items() if f == wanted) or ["?"]
             raise ValueError(f"port: --to {to!r} needs an output path ending in {exts}; "
                              f"received {str(dst)!r}")
-    side = load_model(src, input_shape=input_shape, trust_pickle=trust_pickle, model=model)
+    side = load_model(src, input_shape=input_shape, trust_pickle=trust_pickle, model=model,
+                      steps_per_epoch=steps_per_epoch)
     if dtype:
         side = Side(side.spec.astype(dtype), side.setup, side.framework, side.label)
     written = save_model(side, dst, keras_adam=keras_adam)

@@ -157,14 +157,15 @@ def _optimizer_differences(a: Side, b: Side) -> list[Finding]:
         if oa.kind == "rmsprop":  # the port maps eps outside <-> eps**2 inside
             extra = {"epsilon": (oa.hyper["epsilon"], ob.hyper["epsilon"])}
         out.append(Finding(key, "optimizer", "form", oa.form, ob.form, extra=extra))
-    for field in sorted(oa.hyper):
-        va, vb = oa.hyper[field], ob.hyper.get(field)
+    for field in sorted(set(oa.hyper) | set(ob.hyper)):
+        va, vb = oa.hyper.get(field), ob.hyper.get(field)
         if va == vb:
             continue
         if field == "epsilon" and oa.kind == "rmsprop" and oa.form != ob.form:
             continue  # the port's eps <-> eps**2 mapping, part of rmsprop_epsilon_inside
         key = {"epsilon": "adam_epsilon_default", "decay_rate": "rmsprop_rho_default",
-               "weight_decay": "adamw_weight_decay"}.get(field, "optimizer_hyperparameter")
+               "weight_decay": "adamw_weight_decay",
+               "schedule": "schedule_stepping"}.get(field, "optimizer_hyperparameter")
         if isinstance(va, float) and (float32_value(va) == vb or float32_value(vb) == va):
             key = "keras_float32_constants"  # e.g. a Keras learning-rate variable in float32
         out.append(Finding(key, "optimizer", field, va, vb))

@@ -62,14 +62,16 @@ def _bad_file(path: Path, kind: str, err: BaseException) -> ValueError:
 
 
 def load_model(path: str | os.PathLike, *, input_shape: tuple[int, ...] | None = None,
-               trust_pickle: bool = False, model: Any = None) -> Side:
+               trust_pickle: bool = False, model: Any = None, steps_per_epoch: int = 1
+               ) -> Side:
     """Read a model file into a Side (spec, training setup, framework, label = file name).
 
     ``model`` (torch files only): the user's code for a checkpoint that holds weights but
     not the model: a function taking the checkpoint path and returning the nn.Module (the
     source document's ``load_checkpoint``), a model class whose constructor arguments are
     read from the checkpoint's same-named keys, or ``"SCRIPT.py:NAME"`` naming either in a
-    script (which is then run: only because the caller named it)."""
+    script (which is then run: only because the caller named it). ``steps_per_epoch``: the
+    optimizer steps per ``scheduler.step()`` of a checkpoint's 'scheduler_state_dict'."""
     p = Path(path)
     framework = framework_of(p)
     if not p.is_file():
@@ -80,7 +82,7 @@ def load_model(path: str | os.PathLike, *, input_shape: tuple[int, ...] | None =
     if isinstance(model, str):
         model = model_from_script(model)
     if framework == "torch":
-        spec, setup = _load_torch(p, input_shape, trust_pickle, model)
+        spec, setup = _load_torch(p, input_shape, trust_pickle, model, steps_per_epoch)
     else:
         loader = {"keras": _load_keras, "reference": _load_npz}[framework]
         spec, setup = loader(p, input_shape, trust_pickle)
@@ -141,8 +143,8 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 # --------------------------------------------------------------------------- torch
 
 
-def _load_torch(p: Path, input_shape: tuple[int, ...] | None, trust: bool, factory: Any = None
-                ) -> tuple[ModelSpec, TrainingSetup]:
+def _load_torch(p: Path, input_shape: tuple[int, ...] | None, trust: bool, factory: Any = None,
+                steps_per_epoch: int = 1) -> tuple[ModelSpec, TrainingSetup]:
     import torch
     from torch import nn
 
@@ -165,7 +167,7 @@ def _load_torch(p: Path, input_shape: tuple[int, ...] | None, trust: bool, facto
     if isinstance(obj, dict) and obj.get("format") == FORMAT_TAG:
         return _torch_checkpoint(p, obj)
     if factory is not None:
-        return _user_checkpoint(p, obj, factory, input_shape)
+        return _user_checkpoint(p, obj, factory, input_shape, steps_per_epoch)
     if isinstance(obj, dict) and obj and all(torch.is_tensor(v) for v in obj.values()):
         return _fcnet_state_dict(p, obj), TrainingSetup()
     if isinstance(obj, dict):
@@ -203,8 +205,8 @@ _STATE_KEYS = ("model_state_dict", "state_dict", "model")
 _OPTIMIZER_KEYS = ("optimizer_state_dict", "optimizer")
 
 
-def _user_checkpoint(p: Path, obj: Any, factory: Any, input_shape: tuple[int, ...] | None
-                     ) -> tuple[ModelSpec, TrainingSetup]:
+def _user_checkpoint(p: Path, obj: Any, factory: Any, input_shape: tuple[int, ...] | None,
+                     steps_per_epoch: int = 1) -> tuple[ModelSpec, TrainingSetup]:
     """A checkpoint as users write them, read with the user's model code: the model from
     ``factory`` (a function of the path, or a class built from the checkpoint's keys), the
     optimizer (class inferred from its param_groups) from 'optimizer_state_dict'."""
@@ -232,6 +234,12 @@ def _user_checkpoint(p: Path, obj: Any, factory: Any, input_shape: tuple[int, ..
     if state is not None:
         optimizer = _optimizer_from_state(p, model, state)
         setup.optimizer = ts.optimizer_spec_from_torch(optimizer, model, spec)
+        sched = next((obj[k] for k in ("scheduler_state_dict", "scheduler", "lr_scheduler")
+                      if isinstance(obj.get(k), dict) and "base_lrs" in obj[k]), None)
+        if sched is not None:
+            from .convert import with_schedule
+
+            setup.optimizer = with_schedule(setup.optimizer, sched, steps_per_epoch)
     return ts.as_torch(spec), setup
 
 
@@ -323,7 +331,11 @@ def _torch_checkpoint(p: Path, obj: dict) -> tuple[ModelSpec, TrainingSetup]:
             optimizer.load_state_dict(obj["optimizer"])
         except (ValueError, KeyError) as err:
             raise _bad_file(p, "a dlparity torch checkpoint (optimizer)", err) from None
+        saved = setup.optimizer  # the JSON's: the initial rate and the schedule, if any
         setup.optimizer = ts.optimizer_spec_from_torch(optimizer, model, spec)
+        if saved is not None and saved.hyper.get("schedule"):
+            setup.optimizer.hyper.update(learning_rate=saved.hyper["learning_rate"],
+                                         schedule=saved.hyper["schedule"])
     return ts.as_torch(spec), setup
 
 

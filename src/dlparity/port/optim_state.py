@@ -22,11 +22,13 @@ is 0, both negligible where it is large), and back.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
 import numpy as np
 
+from .schedules import keras_schedule, schedule_from_keras, scheduled_lr
 from .spec import OptimizerSpec
 
 __all__ = ["torch_kwargs", "keras_kwargs", "hyper_from_torch", "hyper_from_keras",
@@ -107,7 +109,7 @@ def to_torch_state(opt: OptimizerSpec, name: str) -> dict[str, np.ndarray]:
     for key, (torch_key, _) in STATE_NAMES[opt.kind].items():
         value = np.asarray(state[key])
         if opt.kind == "sgd":  # torch's buffer excludes lr: buf = -v / lr
-            value = -value / opt.hyper["learning_rate"]
+            value = -value / current_lr(opt)
         out[torch_key] = value
     return out
 
@@ -128,7 +130,19 @@ def from_torch_state(kind: str, hyper: dict[str, Any], state: dict[str, np.ndarr
 
 def keras_kwargs(opt: OptimizerSpec) -> dict[str, Any]:
     """Keyword arguments of the Keras optimizer KERAS_CLASSES[opt.kind] (TextbookAdam for
-    an Adam of the textbook form takes the same)."""
+    an Adam of the textbook form takes the same); a schedule becomes the Keras schedule."""
+    out = _keras_kwargs(opt)
+    if opt.hyper.get("schedule"):
+        out["learning_rate"] = keras_schedule(opt.hyper["schedule"], opt.hyper["learning_rate"])
+    return out
+
+
+def current_lr(opt: OptimizerSpec) -> float:
+    """The learning rate of the optimizer's next update (its schedule at step t)."""
+    return scheduled_lr(opt.hyper.get("schedule"), opt.hyper["learning_rate"], opt.t)
+
+
+def _keras_kwargs(opt: OptimizerSpec) -> dict[str, Any]:
     h = opt.hyper
     if opt.kind in ("adam", "adamw"):
         decay = {"weight_decay": h["weight_decay"]} if opt.kind == "adamw" else {}
@@ -158,10 +172,21 @@ def hyper_from_keras(cls_name: str, config: dict[str, Any]) -> tuple[str, dict[s
             raise _unsupported(fn, key, config[key], "None")
     if config.get("use_ema") or config.get("amsgrad") or config.get("centered"):
         raise _unsupported(fn, "use_ema/amsgrad/centered", True, "False")
-    if not isinstance(config.get("learning_rate"), (int, float)):
-        raise _unsupported(fn, "a learning-rate schedule", config.get("learning_rate"),
-                           "a constant learning rate")
-    lr = float(config["learning_rate"])
+    schedule = {}
+    if isinstance(config.get("learning_rate"), dict):  # a serialized Keras schedule
+        lr, schedule["schedule"] = schedule_from_keras(config["learning_rate"])
+    elif not isinstance(config.get("learning_rate"), (int, float)):
+        raise _unsupported(fn, "a learning rate", config.get("learning_rate"),
+                           "a number, ExponentialDecay or PiecewiseConstantDecay")
+    else:
+        lr = float(config["learning_rate"])
+    kind, hyper, form = _keras_hyper(kind, cls_name, config, lr)
+    return kind, {**hyper, **schedule}, form
+
+
+def _keras_hyper(kind: str, cls_name: str, config: dict[str, Any], lr: float
+                 ) -> tuple[str, dict[str, Any], str]:
+    fn = "port (Keras optimizer)"
     if kind in ("adam", "adamw"):
         form = "textbook" if cls_name == "TextbookAdam" else "epsilon_hat"
         decay = {}
@@ -196,5 +221,7 @@ def for_target(opt: OptimizerSpec, framework: str, keras_adam: str = "stock") ->
             hyper["weight_decay"] = float(np.float32(hyper["weight_decay"]))
         elif opt.kind == "rmsprop":
             hyper["epsilon"], form = keras_kwargs(opt)["epsilon"], "eps_inside"
+    if hyper.get("schedule"):
+        hyper["schedule"] = copy.deepcopy(hyper["schedule"])
     state = {k: {s: np.array(a) for s, a in v.items()} for k, v in opt.state.items()}
     return OptimizerSpec(opt.kind, hyper, form, opt.t, state)

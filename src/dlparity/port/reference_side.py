@@ -24,6 +24,7 @@ import numpy as np
 
 from dlparity import reference as ref
 
+from .schedules import scheduled_lr
 from .spec import (
     LayerSpec,
     LossSpec,
@@ -309,6 +310,7 @@ class ReferenceTrainer:
                             for n, v in _rule_config(self.opt, k).items()}
                         for k in self.spec.params()}
         self.keys = param_keys(self.spec.layers)
+        self.t = self.opt.t  # steps taken: the schedule's argument
 
     def step(self, x: np.ndarray, y: np.ndarray, masks: list[np.ndarray | None]) -> float:
         h, caches = x.astype(self.spec.dtype), []
@@ -326,7 +328,11 @@ class ReferenceTrainer:
                       + la.config.get("l1", 0.0) * float(np.sum(np.abs(la.weights["W"])))
                       for la in self.spec.layers if la.kind == "dense")
         new = {}
+        lr = scheduled_lr(self.opt.hyper.get("schedule"), self.opt.hyper["learning_rate"],
+                          self.t)
+        self.t += 1
         for name, w in self.spec.params().items():
+            self.configs[name]["learning_rate"] = lr
             new[name], self.configs[name] = reference_update(self.opt, w, grads[name],
                                                              self.configs[name])
         self.spec = self.spec.with_arrays(new)

@@ -265,7 +265,22 @@ def build_torch_optimizer(opt: OptimizerSpec, params: dict[str, tuple[torch.Tens
         if opt.kind != "sgd":
             tensors["step"] = torch.tensor(float(opt.t))
         optimizer.state[p] = tensors
+    for group in optimizer.param_groups:  # the rate of the next update (a schedule's lr(t))
+        group["lr"] = osx.current_lr(opt)
     return optimizer
+
+
+def build_torch_scheduler(opt: OptimizerSpec, optimizer: torch.optim.Optimizer) -> Any:
+    """The torch scheduler of the spec's schedule (None without one), stepped once per
+    optimizer step from step opt.t (StepLR / ExponentialLR / MultiStepLR)."""
+    from .schedules import torch_scheduler
+
+    schedule = opt.hyper.get("schedule")
+    if not schedule:
+        return None
+    for group in optimizer.param_groups:
+        group["lr"] = opt.hyper["learning_rate"]
+    return torch_scheduler(schedule, optimizer, opt.t)
 
 
 def loss_spec_from_torch(loss: nn.Module) -> LossSpec:
@@ -397,8 +412,9 @@ class TorchTrainer:
         self.runner = TorchRunner(spec, dtype)
         self.model = nn.Sequential(*self.runner.modules)
         self.params = param_map(self.model, self.runner.spec)
-        self.optimizer = build_torch_optimizer(osx.for_target(setup.optimizer, "torch"),
-                                               self.params)
+        opt = osx.for_target(setup.optimizer, "torch")
+        self.optimizer = build_torch_optimizer(opt, self.params)
+        self.scheduler = build_torch_scheduler(opt, self.optimizer)  # stepped per batch
         self.loss = setup.loss
 
     def step(self, x: np.ndarray, y: np.ndarray, masks: list[np.ndarray | None]) -> float:
@@ -413,6 +429,8 @@ class TorchTrainer:
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
         return float(loss.detach())
 
     def snapshot(self) -> dict[str, np.ndarray]:
