@@ -47,8 +47,9 @@ from . import child as wire
 MEMORY_MB = 4096
 #: Wall-clock slack per call, on top of the function's remaining budget (seconds).
 GRACE_S = 3.0
-#: How long loading the target may take (seconds).
-LOAD_TIMEOUT_S = 120.0
+#: How long loading the target may take at least (seconds): importing torch or TensorFlow
+#: in it takes a few; ``check()`` allows ``max(LOAD_TIMEOUT_S, 2 * timeout)``.
+LOAD_TIMEOUT_S = 30.0
 
 
 def available() -> bool:
@@ -324,11 +325,12 @@ class RemoteTarget:
     def __init__(self, spec: str, names: Sequence[str], submodules: Sequence[str], *,
                  memory_mb: float = MEMORY_MB,
                  sources: Sequence[tuple[str, str]] = (), sys_path: Sequence[str] = (),
-                 label: str | None = None) -> None:
+                 label: str | None = None, load_timeout: float = LOAD_TIMEOUT_S) -> None:
         self.request = {"spec": str(spec), "names": list(names),
                         "submodules": list(submodules), "memory_mb": memory_mb,
                         "sources": [list(s) for s in sources], "sys_path": list(sys_path)}
         self._label = label
+        self.load_timeout = load_timeout
         self.load_notes: list[str] = []
         self.memory_mb = memory_mb
         self.child: Child | None = None
@@ -341,7 +343,7 @@ class RemoteTarget:
 
         self.child = Child(self.memory_mb)
         try:
-            kind, payload = self.child.request("load", self.request, LOAD_TIMEOUT_S)
+            kind, payload = self.child.request("load", self.request, self.load_timeout)
         except Crash as crash:
             self.close()
             raise TargetError(f"cannot import {self.request['spec']}: {crash.message}") \

@@ -163,7 +163,8 @@ def _check(target: Any, dialect: str | None, dtype: Any, seed: int, steps: int,
     plan = _plan(target, dialect)
     remote = isolation.RemoteTarget(plan.spec, (*NAMES, *_dlai_names()), SUBMODULES,
                                     memory_mb=memory_mb, sources=plan.sources,
-                                    sys_path=plan.sys_path, label=plan.label)
+                                    sys_path=plan.sys_path, label=plan.label,
+                                    load_timeout=max(isolation.LOAD_TIMEOUT_S, 2 * timeout))
     chosen = plan.dialect or _recognised(remote.signatures)
     if chosen == "dlai":
         return _check_dlai(remote, plan, dtype, seed, steps, timeout, only)
