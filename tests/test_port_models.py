@@ -314,3 +314,24 @@ def test_stock_keras_adam_diverges_and_explain_names_epsilon_hat() -> None:
         a, b, x, y, steps=3, progress=False, reference=False))
     keys = {it["key"] for it in items if it["observed"]}
     assert "adam_epsilon_hat" in keys
+
+
+def test_adamw_default_decays_differ_and_explain_names_it() -> None:
+    torch.manual_seed(5)
+    t = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+    a = port.read(t, optimizer=torch.optim.AdamW(t.parameters(), lr=2**-6))  # wd 0.01
+    k = port.convert(t, "keras").model
+    k.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              optimizer=port.TextbookAdam(learning_rate=2**-6, epsilon=1e-8,
+                                          weight_decay=0.004))  # Keras AdamW's default
+    b = port.read(k)
+    x, y = seeded("aw").standard_normal((16, 6)), seeded("aw-y").integers(0, 3, 16)
+    run = lambda sa, sb: port.trajectory_diff(sa, sb, x, y, steps=5, progress=False,  # noqa: E731
+                                              reference=False)
+    traj = run(a, b)
+    assert traj.first is not None and traj.rule == "adamw"
+    items = {it["key"]: it for it in port.explain(a, b, traj=traj, rerun_traj=run)}
+    item = items["adamw_weight_decay"]
+    assert (item["a"], item["b"], item["observed"]) == (0.01, 0.004, True)
+    assert item["fix"] == "keras.optimizers.AdamW(weight_decay=0.01)"
+    assert item["rerun"]["resolved"]
