@@ -335,3 +335,32 @@ def test_adamw_default_decays_differ_and_explain_names_it() -> None:
     assert (item["a"], item["b"], item["observed"]) == (0.01, 0.004, True)
     assert item["fix"] == "keras.optimizers.AdamW(weight_decay=0.01)"
     assert item["rerun"]["resolved"]
+
+
+def test_l2_regularizer_against_adamw_decay_is_named_and_confirmed() -> None:
+    """A Keras model with l2 on its kernels under Adam, against a torch port trained with
+    AdamW instead (the decay a user may think equivalent)."""
+    f64 = {"dtype": "float64"}
+    keras.utils.set_random_seed(6)
+    k = keras.Sequential([keras.Input((6,), dtype="float64"),
+                          keras.layers.Dense(8, activation="tanh", **f64,
+                                             kernel_regularizer=keras.regularizers.l2(2**-6)),
+                          keras.layers.Dense(3, **f64)])
+    k.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              optimizer=port.TextbookAdam(learning_rate=2**-6, epsilon=1e-8))
+    a = port.read(k)
+    t = port.convert(k, "torch").model
+    b = port.read(t, optimizer=torch.optim.AdamW(t.parameters(), lr=2**-6, weight_decay=2**-5),
+                  loss=nn.CrossEntropyLoss())
+    b = port.Side(b.spec.with_config(0, reg=0.0), b.setup, "torch", "torch AdamW")  # no penalty
+    x, y = seeded("l2").standard_normal((16, 6)), seeded("l2-y").integers(0, 3, 16)
+    run = lambda sa, sb: port.trajectory_diff(sa, sb, x, y, steps=5, progress=False,  # noqa: E731
+                                              reference=False)
+    traj = run(a, b)
+    assert traj.first is not None
+    items = {it["key"]: it for it in port.explain(a, b, traj=traj, rerun_traj=run)}
+    assert items["l2_vs_weight_decay"]["observed"]
+    assert (items["l2_vs_weight_decay"]["a"], items["l2_vs_weight_decay"]["b"]) == ("adam",
+                                                                                    "adamw")
+    assert set(items["combined"]["keys"]) == {"l2_vs_weight_decay", "l2_strength"}
+    assert items["combined"]["rerun"]["resolved"]

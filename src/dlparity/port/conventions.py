@@ -132,6 +132,10 @@ def fix_text(f: Any, b: Any) -> str:
         "loss_reduction": lambda: ("F.mse_loss(out, y, reduction='sum') / N (sum over K, mean "
                                    "over N)" if a == "batchmean" else
                                    "the framework default reduction='mean' (over N*K)"),
+        "l2_vs_weight_decay": lambda: (
+            f"the same optimizer on both sides ({a}): AdamW's decay is not an L2 penalty "
+            "under Adam (torch.optim.AdamW / keras.optimizers.AdamW on both, or Adam and "
+            "the same kernel_regularizer / loss term on both)"),
         "schedule_stepping": lambda: (
             "step the torch scheduler once per optimizer step, or read it with "
             "steps_per_epoch= (--steps-per-epoch) = the batches per scheduler.step(); "

@@ -27,7 +27,7 @@ import numpy as np
 from .conventions import CONVENTIONS, fix_text
 from .diff import DiffReport, Side
 from .optim_state import for_target
-from .spec import TrainingSetup, float32_value
+from .spec import OptimizerSpec, TrainingSetup, float32_value
 
 __all__ = ["CONVENTIONS", "Finding", "find_differences", "explain", "format_explanation"]
 
@@ -148,8 +148,11 @@ def _optimizer_differences(a: Side, b: Side) -> list[Finding]:
     ob = b.setup.optimizer if b.setup else None
     if oa is None or ob is None:
         return []
-    if oa.kind != ob.kind:
-        return [Finding("optimizer_kind", "optimizer", "kind", oa.kind, ob.kind)]
+    if oa.kind != ob.kind:  # Adam + an L2 penalty vs AdamW's decoupled decay: named
+        key = "l2_vs_weight_decay" if {oa.kind, ob.kind} == {"adam", "adamw"} else \
+            "optimizer_kind"
+        return [Finding(key, "optimizer", "kind", oa.kind, ob.kind,
+                        extra={"hyper": (dict(oa.hyper), dict(ob.hyper))})]
     out = []
     if oa.form != ob.form:
         key = "adam_epsilon_hat" if oa.kind in ("adam", "adamw") else "rmsprop_epsilon_inside"
@@ -271,6 +274,10 @@ def _set(side: Side, f: Finding, value: Any) -> Side:
         setup.loss = replace(setup.loss, **{f.field: value})
     elif f.key == "optimizer_state":
         return side  # handled by _carry_state
+    elif f.field == "kind":  # the other side's optimizer, with its hyper-parameters
+        hyper = f.extra["hyper"][0 if value == f.a_value else 1]
+        old = setup.optimizer
+        setup.optimizer = OptimizerSpec(value, dict(hyper), old.form, old.t, old.state)
     elif f.field == "form":
         setup.optimizer.form = value
         for name, (va, vb) in (f.extra or {}).items():
