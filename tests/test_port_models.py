@@ -364,3 +364,20 @@ def test_l2_regularizer_against_adamw_decay_is_named_and_confirmed() -> None:
                                                                                     "adamw")
     assert set(items["combined"]["keys"]) == {"l2_vs_weight_decay", "l2_strength"}
     assert items["combined"]["rerun"]["resolved"]
+
+
+def test_l1_regularizer_is_a_torch_loss_term_with_the_same_gradient() -> None:
+    f64 = {"dtype": "float64"}
+    keras.utils.set_random_seed(7)
+    k = keras.Sequential([keras.Input((6,), dtype="float64"), keras.layers.Dense(
+        8, activation="relu", kernel_regularizer=keras.regularizers.L1L2(l1=0.03, l2=0.01),
+        **f64), keras.layers.Dense(3, **f64)])
+    out = port.convert(k, "torch")
+    l1 = float(np.float32(0.03))  # Keras's factor, as it computes with it
+    assert out.side.spec.layers[0].config["l1"] == l1
+    assert any(n.startswith("l2_half: torch has no kernel_regularizer") and
+               f"{l1!r} * W.abs().sum()" in n for n in out.notes)
+    x = seeded("l1").standard_normal((16, 6))
+    report = port.diff_models(port.read(k), out.side, x, dtypes=("float64",))
+    assert report.first["float64"] is None
+    assert report.rows["float64"][0]["local"]["param_grad"]["a_b"] < 1e-14

@@ -167,8 +167,28 @@ def conversion_notes(src: Side, dst: Side) -> list[str]:
     """One line per known convention the target holds differently from the source."""
     from .explain import CONVENTIONS, find_differences
 
-    return [f"{f.key}: {CONVENTIONS[f.key][1]} ({f.where}: {f.field} {f.a_value!r} -> "
-            f"{f.b_value!r})" for f in find_differences(src, dst)]
+    notes = [f"{f.key}: {CONVENTIONS[f.key][1]} ({f.where}: {f.field} {f.a_value!r} -> "
+             f"{f.b_value!r})" for f in find_differences(src, dst)]
+    return notes + penalty_notes(dst)
+
+
+def penalty_notes(dst: Side) -> list[str]:
+    """torch has no layer regularizer: each dense layer's penalty, as the loss term to add."""
+    if dst.framework != "torch":
+        return []
+    out = []
+    for i, layer in enumerate(dst.spec.layers):
+        if layer.kind != "dense":
+            continue
+        reg, l1 = layer.config.get("reg", 0.0), layer.config.get("l1", 0.0)
+        terms = ([f"0.5 * {reg!r} * (W**2).sum()"] if reg else []) + \
+            ([f"{l1!r} * W.abs().sum()"] if l1 else [])
+        if terms:
+            out.append(f"l2_half: torch has no kernel_regularizer; add to the loss for layer "
+                       f"{i} ({layer.name}): {' + '.join(terms)} (Keras's L2(l2) is 0.5 * reg "
+                       "* sum(W**2) with reg = 2 * l2, its factors in float32; the trajectories "
+                       "add it: port.torch_side.penalty)")
+    return out
 
 
 def convert(model: Any, to: str, *, optimizer: Any = None, loss: Any = None,
