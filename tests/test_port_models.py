@@ -381,3 +381,21 @@ def test_l1_regularizer_is_a_torch_loss_term_with_the_same_gradient() -> None:
     report = port.diff_models(port.read(k), out.side, x, dtypes=("float64",))
     assert report.first["float64"] is None
     assert report.rows["float64"][0]["local"]["param_grad"]["a_b"] < 1e-14
+
+
+def test_categorical_crossentropy_on_one_hot_rows_trains_the_same_100_steps() -> None:
+    from dlparity.port.keras_side import floatx
+
+    with floatx("float64"):
+        keras.utils.set_random_seed(8)
+        k = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, activation="tanh"),
+                              keras.layers.Dense(3, activation="softmax")])
+        k.compile(loss="categorical_crossentropy",
+                  optimizer=port.TextbookAdam(learning_rate=2**-7, epsilon=1e-8))
+    x = seeded("cc").standard_normal((16, 4))
+    y = np.eye(3)[seeded("cc-y").integers(0, 3, 16)]  # one-hot rows, as Keras users give them
+    out = port.convert(k, "torch")
+    assert out.side.setup.loss.one_hot
+    traj = port.trajectory_diff(port.read(k), out.side, x, y, steps=100, progress=False)
+    assert traj.first is None and max(traj.curve_ab) < traj.rtol
+    assert max(traj.curve_a_ref) < traj.rtol  # and the reference's categorical cross-entropy

@@ -69,7 +69,8 @@ CONVENTIONS: dict[str, tuple[str, str]] = {
     "keras_probability_clip": ("Keras clips probabilities",
                                "Keras's cross-entropies on probabilities (from_logits=False) "
                                "clip them to [1e-7, 1 - 1e-7]; torch's BCELoss / NLLLoss(log p) "
-                               "do not (BCELoss clamps the log at -100)"),
+                               "do not (BCELoss clamps the log at -100); after a softmax or "
+                               "sigmoid layer Keras uses that layer's logits instead"),
     "optimizer_hyperparameter": ("optimizer hyper-parameter", "a hyper-parameter differs"),
     "optimizer_kind": ("optimizer", "the optimizers differ"),
     "optimizer_state": ("optimizer state not carried over",

@@ -287,9 +287,13 @@ def check_pair(a: ModelSpec, b: ModelSpec) -> None:
 
 
 def class_labels(side: Side, y: np.ndarray | None) -> np.ndarray | None:
-    """Integer labels (N,) for a softmax cross-entropy given one-hot rows (N, C) (Keras's
-    categorical_crossentropy: the same function of the class index); else y as is."""
+    """The labels the side's loss takes: target rows (N, C) for Keras's
+    categorical_crossentropy (one_hot; integer labels become one-hot rows), integer labels
+    (N,) for a sparse softmax cross-entropy given one-hot rows; else y as is."""
     loss = side.setup.loss if side.setup else LossSpec()
+    if y is not None and loss.kind == "softmax_cross_entropy" and loss.one_hot:
+        y = np.asarray(y)
+        return np.eye(side.spec.output_dim)[y] if y.ndim == 1 else y.astype(np.float64)
     if y is None or loss.kind != "softmax_cross_entropy" or np.ndim(y) != 2:
         return y
     y = np.asarray(y)

@@ -344,6 +344,10 @@ def keras_loss_object(loss: LossSpec) -> Any | None:
 
 def keras_loss(loss: LossSpec, out: tf.Tensor, y: np.ndarray) -> tf.Tensor:
     """The data loss with Keras's loss functions, as the spec says."""
+    if loss.kind == "softmax_cross_entropy" and loss.one_hot:
+        per = keras.losses.categorical_crossentropy(tf.constant(y, dtype=out.dtype), out,
+                                                    from_logits=loss.from_logits)
+        return tf.reduce_mean(per)
     if loss.kind == "softmax_cross_entropy":
         per = keras.losses.sparse_categorical_crossentropy(tf.constant(y), out,
                                                            from_logits=loss.from_logits)

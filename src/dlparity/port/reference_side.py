@@ -229,9 +229,30 @@ def _binary_crossentropy_probs(p: np.ndarray, y: np.ndarray) -> tuple[float, np.
     return float(value), np.where(inside, -(y / c - (1 - y) / (1 - c)) / n, 0.0)
 
 
+def _categorical_crossentropy(out: np.ndarray, y: np.ndarray, from_logits: bool
+                              ) -> tuple[float, np.ndarray]:
+    """Keras's categorical cross-entropy on target rows y (N, C), averaged over N:
+    logits: -sum y * log_softmax(z); probabilities: q = p / sum(p), c = clip(q, 1e-7,
+    1 - 1e-7), -sum y * log c (the gradient is 0 where q is clipped)."""
+    n = out.shape[0]
+    if from_logits:
+        shifted = out - out.max(axis=1, keepdims=True)  # (N, C)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        value = -np.sum(y * logp) / n
+        return float(value), (np.exp(logp) * y.sum(axis=1, keepdims=True) - y) / n
+    s = out.sum(axis=1, keepdims=True)  # (N, 1)
+    q = out / s
+    c = np.clip(q, PROB_EPS, 1 - PROB_EPS)
+    value = -np.sum(y * np.log(c)) / n
+    dq = np.where((q >= PROB_EPS) & (q <= 1 - PROB_EPS), -y / c / n, 0.0)  # (N, C)
+    return float(value), (dq - np.sum(dq * q, axis=1, keepdims=True)) / s
+
+
 def reference_loss(loss: LossSpec, out: np.ndarray, y: np.ndarray
                    ) -> tuple[float, np.ndarray]:
     """(value, d value / d out) of the data loss with the reference's loss functions."""
+    if loss.kind == "softmax_cross_entropy" and loss.one_hot:
+        return _categorical_crossentropy(out, y.astype(out.dtype), loss.from_logits)
     if loss.kind == "softmax_cross_entropy":
         if loss.from_logits:
             value, dout = ref.softmax_loss(out, y)

@@ -300,6 +300,12 @@ def loss_spec_from_torch(loss: nn.Module) -> LossSpec:
 def torch_loss(loss: LossSpec, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The data loss with torch ops, as the spec says (reduction, from_logits)."""
     n = out.shape[0]
+    if loss.kind == "softmax_cross_entropy" and loss.one_hot:  # Keras's, on target rows
+        y = y.to(out.dtype)
+        if loss.from_logits:
+            return -(y * F.log_softmax(out, dim=1)).sum(dim=1).mean()
+        q = (out / out.sum(dim=1, keepdim=True)).clamp(1e-7, 1 - 1e-7)
+        return -(y * torch.log(q)).sum(dim=1).mean()
     if loss.kind == "softmax_cross_entropy":
         logits = out if loss.from_logits else torch.log(out.clamp(1e-7, 1 - 1e-7))
         return F.cross_entropy(logits, y.long())

@@ -68,6 +68,8 @@ def default_labels(side: Side, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     loss = side.setup.loss if side.setup else None
     k = side.spec.output_dim
+    if loss is not None and loss.kind == "softmax_cross_entropy" and loss.one_hot:
+        return np.eye(k)[rng.integers(0, k, n)]
     if loss is None or loss.kind == "softmax_cross_entropy":
         return rng.integers(0, k, n)
     if loss.kind == "mse":
@@ -156,7 +158,8 @@ def trajectory_diff(a: Side, b: Side, x: np.ndarray, y: np.ndarray | None = None
     x = check_batch(x, a.spec)
     next(_batches(x, x, batch_size, 1))  # checks batch_size before anything is built
     a, b = with_optimizer(a, b, optimizer), with_optimizer(b, a, optimizer)
-    y = default_labels(a, x.shape[0], seed) if y is None else class_labels(a, np.asarray(y))
+    y = default_labels(a, x.shape[0], seed) if y is None else np.asarray(y)
+    class_labels(a, y), class_labels(b, y)  # checks the labels before anything is built
     rule = a.setup.optimizer.rule
     tol = tolerance(rule, dtype)
     ta, tb = make_trainer(a, dtype), make_trainer(b, dtype)
@@ -171,13 +174,14 @@ def trajectory_diff(a: Side, b: Side, x: np.ndarray, y: np.ndarray | None = None
                         leave=False)
     for step, (xb, yb) in iterator:
         masks = dropout_masks(a.spec, xb, seed + 1000 * step)
-        report.losses_a.append(ta.step(xb.astype(dtype), yb, masks))
-        report.losses_b.append(tb.step(xb.astype(dtype), yb, masks))
+        ya, yb_ = class_labels(a, yb), class_labels(b, yb)  # each side's label form
+        report.losses_a.append(ta.step(xb.astype(dtype), ya, masks))
+        report.losses_b.append(tb.step(xb.astype(dtype), yb_, masks))
         sa, sb = ta.snapshot(), tb.snapshot()
         worst, bad, errors = _compare(sa, sb, tol)
         report.curve_ab.append(worst)
         if tr is not None:
-            tr.step(xb, yb, masks)
+            tr.step(xb, ya, masks)
             sr = tr.snapshot()
             report.curve_a_ref.append(_compare(sa, sr, tol)[0])
             report.curve_b_ref.append(_compare(sb, sr, tol)[0])
