@@ -409,7 +409,8 @@ class RemoteTarget:
         child = self.child
         assert child is not None
         what = fn.what if fn.what[0] != "handle" else ("handle", fn.what[1])
-        request = {"fn": what, "args": child.codec.encode(args),
+        sent = child.codec.encode(args)
+        request = {"fn": what, "args": sent,
                    "kwargs": child.codec.encode(kwargs),
                    "budget": budget if math.isfinite(budget) else None,
                    "warnings": collect_warnings}
@@ -420,7 +421,9 @@ class RemoteTarget:
                         owner, case)
         if outcome.get("ok"):
             outcome["value"] = child.codec.decode(outcome["value"])
-        mirror_arguments(args, child.codec, outcome.get("post"), set(outcome.get("same", [])))
+        if outcome.get("post") != sent:  # the same bytes came back: nothing was written
+            mirror_arguments(args, child.codec, outcome.get("post"),
+                             set(outcome.get("same", [])))
         return outcome
 
 
