@@ -293,7 +293,7 @@ class _StandIn(types.ModuleType):
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__"):
             raise AttributeError(attr)
-        return _borrowed_callable(f"{self.__name__}.{attr}")
+        return _Borrowed(f"{self.__name__}.{attr}")
 
 
 class _Borrowed:
@@ -312,10 +312,6 @@ class _Borrowed:
         if attr.startswith("__"):
             raise AttributeError(attr)
         return _Borrowed(f"{self.__dlparity_borrowed__}.{attr}")
-
-
-def _borrowed_callable(qualname: str) -> _Borrowed:
-    return _Borrowed(qualname)
 
 
 class _Blocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -411,19 +411,18 @@ def _failed_first(name: str, cases: Sequence[str], got: Collected) -> list[str]:
 
 def looked_for(info: Any) -> list[str]:
     """What the oracle looked for in a target where it checked nothing: the dialects it
-    reads, and the names the target defines that nearly match a known name."""
-    import difflib
+    reads, and the names the target defines that nearly match a known name of either
+    (``dialects.recognise``'s near misses)."""
+    from .dialects import recognise
 
-    defined = list(getattr(info, "defined", []) or [])
-    near = []
-    for name in defined:
-        close = difflib.get_close_matches(name, NAMES, n=1, cutoff=0.8)
-        if close and close[0] != name:
-            near.append(f"{name} -> {close[0]}?")
-    found = [f"the SPEC.md (cs231n) catalogue names (`dlparity functions`); found "
+    defined = dict.fromkeys(getattr(info, "defined", []) or [])
+    near = recognise({**defined, **getattr(info, "signatures", {})}, "cs231n").near_misses
+    found = [f"the SPEC.md (cs231n) catalogue names (`dlparity functions`) and the "
+             f"deeplearning.ai (dlai) functions of DIALECTS.md; found "
              f"{', '.join(sorted(info.names)) or 'none'}"]
     if near:
-        found.append("names that nearly match: " + ", ".join(near))
+        found.append("names that nearly match: "
+                     + ", ".join(f"{name} -> {known}?" for name, known in sorted(near.items())))
     untestable = sorted(n for n in info.names if n.endswith("_backward"))
     if untestable:
         found.append(f"{', '.join(untestable)} cannot run without their forward (the cache "
