@@ -17,7 +17,7 @@ from dlparity.grade import CheckOptions, grade
 from dlparity.grade.rubric import parse_rubric
 from dlparity.oracle import isolation
 
-pytestmark = pytest.mark.skipif(not isolation.fork_available(),
+pytestmark = pytest.mark.skipif(not isolation.available(),
                                 reason="the oracle's isolation needs 'fork' (POSIX)")
 
 CLASS = Path(__file__).resolve().parent / "support" / "grade" / "cs231n_class"

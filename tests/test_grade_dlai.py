@@ -14,7 +14,7 @@ from dlparity.grade import CheckOptions, grade
 from dlparity.grade.assignments import DLAI_ASSIGNMENTS, normalise
 from dlparity.oracle import isolation
 
-pytestmark = pytest.mark.skipif(not isolation.fork_available(),
+pytestmark = pytest.mark.skipif(not isolation.available(),
                                 reason="the oracle's isolation needs 'fork' (POSIX)")
 
 CLASS = Path(__file__).resolve().parent / "support" / "grade" / "dlai_class"

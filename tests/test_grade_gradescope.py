@@ -14,7 +14,7 @@ import pytest
 from dlparity.cli import main
 from dlparity.oracle import isolation
 
-pytestmark = pytest.mark.skipif(not isolation.fork_available(),
+pytestmark = pytest.mark.skipif(not isolation.available(),
                                 reason="the oracle's isolation needs 'fork' (POSIX)")
 
 SUPPORT = Path(__file__).resolve().parent / "support" / "grade"

@@ -19,7 +19,7 @@ from dlparity import oracle
 from dlparity.catalogue import NAMES
 from dlparity.oracle import isolation
 
-pytestmark = pytest.mark.skipif(not isolation.fork_available(),
+pytestmark = pytest.mark.skipif(not isolation.available(),
                                 reason="isolation needs the 'fork' start method (POSIX)")
 
 HOSTILE = """\

@@ -101,15 +101,6 @@ _ARRAY_KINDS = "biufc"
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
-class Handle:
-    """An object that stays in the process that made it (``kind``: 'child' or 'parent')."""
-
-    __slots__ = ("ident", "kind")
-
-    def __init__(self, kind: str, ident: int) -> None:
-        self.kind, self.ident = kind, ident
-
-
 class Codec:
     """Plain-data encoding of values, with handles for everything else.
 

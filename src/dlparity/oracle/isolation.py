@@ -57,8 +57,6 @@ def available() -> bool:
     return os.name == "posix"
 
 
-fork_available = available  # the name the tests and older callers use
-
 
 class Crash(BaseException):
     """The target's process died, hung, or could not answer (BaseException: it passes the
@@ -332,6 +330,8 @@ class RemoteTarget:
         self._label = label
         self.load_timeout = load_timeout
         self.load_notes: list[str] = []
+        # function -> dlparity functions its calls reached (the stand-ins), over the run
+        self.borrowed_calls: dict[str, set[str]] = {}
         self.memory_mb = memory_mb
         self.child: Child | None = None
         self.info = self._start()
@@ -419,6 +419,8 @@ class RemoteTarget:
         if kind != "result" or not isinstance(outcome, dict):
             raise Crash("oracle", f"the target's process could not run {owner}: {outcome}",
                         owner, case)
+        if outcome.get("borrowed"):
+            self.borrowed_calls.setdefault(owner, set()).update(map(str, outcome["borrowed"]))
         if outcome.get("ok"):
             outcome["value"] = child.codec.decode(outcome["value"])
         if outcome.get("post") != sent:  # the same bytes came back: nothing was written

@@ -108,12 +108,19 @@ def probe_target(spec: str) -> Any:
 
     if _own_twin(spec) or not isolation.available():
         return _in_process(spec).info
-    plan = _plan(spec, None)
-    remote = isolation.RemoteTarget(plan.spec, (*NAMES, *_dlai_names()), SUBMODULES,
-                                    sources=plan.sources, sys_path=plan.sys_path,
-                                    label=plan.label)
+    remote = _open(_plan(spec, None), isolation.MEMORY_MB, 20.0)
     remote.close()
     return remote.info
+
+
+def _open(plan: Any, memory_mb: float, timeout: float) -> Any:
+    """The target of ``plan`` loaded in a process of its own, with both dialects' names."""
+    from . import isolation
+
+    return isolation.RemoteTarget(plan.spec, (*NAMES, *_dlai_names()), SUBMODULES,
+                                  memory_mb=memory_mb, sources=plan.sources,
+                                  sys_path=plan.sys_path, label=plan.label,
+                                  load_timeout=max(isolation.LOAD_TIMEOUT_S, 2 * timeout))
 
 
 def check(target: Any, *, dialect: str | None = None,
@@ -161,10 +168,7 @@ def _check(target: Any, dialect: str | None, dtype: Any, seed: int, steps: int,
         return _check_cs231n(_in_process(target), dtype, seed, steps, timeout, only, strict,
                              probes)
     plan = _plan(target, dialect)
-    remote = isolation.RemoteTarget(plan.spec, (*NAMES, *_dlai_names()), SUBMODULES,
-                                    memory_mb=memory_mb, sources=plan.sources,
-                                    sys_path=plan.sys_path, label=plan.label,
-                                    load_timeout=max(isolation.LOAD_TIMEOUT_S, 2 * timeout))
+    remote = _open(plan, memory_mb, timeout)
     chosen = plan.dialect or _recognised(remote.signatures)
     if chosen == "dlai":
         return _check_dlai(remote, plan, dtype, seed, steps, timeout, only)
@@ -226,13 +230,12 @@ def _check_dlai(remote: Any, plan: Any, dtype: Any, seed: int, steps: int, timeo
         tampered = remote.tampered()
     finally:
         remote.close()
-    for r in report.results:
-        borrowed = sorted({remote.info.borrowed[r.name]} if r.name in remote.info.borrowed
-                          else {f.message.split(" called ", 1)[1].split(":")[0]
-                                for f in r.findings if f.check == "borrowed"})
+    for r in report.results:  # the runner sees failures; whose values were dlparity's:
+        borrowed = sorted(remote.borrowed_calls.get(r.name, set())
+                          | ({remote.info.borrowed[r.name]} if r.name in remote.info.borrowed
+                             else set()))
         if borrowed:
             r.status, r.via = BORROWED, borrowed
-    report.notes += [n for n in remote.load_notes if n not in report.notes]
     report.notes += _process_notes(remote.info, tampered)
     return report
 
